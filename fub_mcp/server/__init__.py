@@ -1,0 +1,1 @@
+"""MCPServer assembly, tool filtering, and the stdio / SSE / streamable HTTP transports."""
