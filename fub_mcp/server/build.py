@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
 from mcp.server.mcpserver import MCPServer
+from mcp.types import Tool
 
 from fub_mcp import __version__
 from fub_mcp.config import Settings
@@ -21,6 +23,7 @@ from fub_mcp.fub.account import AccountContext
 from fub_mcp.fub.audit import AuditLog
 from fub_mcp.fub.client import FUBClient
 from fub_mcp.fub.errors import ConfigError
+from fub_mcp.server.schema import compact_schema
 from fub_mcp.tools import ALL_TOOLSETS, AppContext, ToolDef, Toolset
 
 __all__ = ["INSTRUCTIONS", "build_context", "build_server", "select_tools"]
@@ -87,6 +90,33 @@ def build_context(
     return AppContext(settings=settings, client=client, account=AccountContext(client), audit=audit)
 
 
+class FUBServer(MCPServer[AppContext]):
+    """MCPServer whose `tools/list` carries compact schemas (see `fub_mcp.server.schema`)."""
+
+    _listed: list[Tool] | None = None  # computed on the first tools/list, dropped when tools change
+
+    def add_tool(self, *args: Any, **kwargs: Any) -> None:
+        self._listed = None
+        super().add_tool(*args, **kwargs)
+
+    def remove_tool(self, name: str) -> None:
+        self._listed = None
+        super().remove_tool(name)
+
+    async def list_tools(self) -> list[Tool]:
+        if self._listed is None:
+            self._listed = [
+                tool.model_copy(
+                    update={
+                        "input_schema": compact_schema(tool.input_schema),
+                        "output_schema": compact_schema(tool.output_schema, output=True),
+                    }
+                )
+                for tool in await super().list_tools()
+            ]
+        return self._listed
+
+
 def build_server(settings: Settings, context: AppContext) -> MCPServer[AppContext]:
     """An MCPServer exposing the selected tools; every session shares `context`."""
 
@@ -94,7 +124,7 @@ def build_server(settings: Settings, context: AppContext) -> MCPServer[AppContex
     async def lifespan(_server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         yield context
 
-    server: MCPServer[AppContext] = MCPServer(
+    server = FUBServer(
         "fub-mcp",
         title="Follow Up Boss",
         version=__version__,
