@@ -19,7 +19,7 @@ from fub_mcp.fub.errors import InvalidInputError
 if TYPE_CHECKING:
     from fub_mcp.fub.client import FUBClient
 
-__all__ = ["AccountContext", "AccountSnapshot", "DEFAULT_TTL"]
+__all__ = ["AccountContext", "AccountSnapshot", "DEFAULT_TTL", "choices_text", "match_records"]
 
 DEFAULT_TTL = 300.0  # seconds: account setup changes rarely; writes that change it call invalidate()
 _MAX_CHOICES_LISTED = 25
@@ -58,14 +58,14 @@ def _norm(text: str) -> str:
     return " ".join(str(text).lower().split())
 
 
-def _choices(names: Iterable[str]) -> str:
+def choices_text(names: Iterable[str]) -> str:
     names = sorted({n for n in names if n})
     shown = ", ".join(names[:_MAX_CHOICES_LISTED])
     more = f" (and {len(names) - _MAX_CHOICES_LISTED} more)" if len(names) > _MAX_CHOICES_LISTED else ""
     return shown + more
 
 
-def _match(records: list[dict[str, Any]], wanted: str | int, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+def match_records(records: list[dict[str, Any]], wanted: str | int, keys: tuple[str, ...]) -> list[dict[str, Any]]:
     """Records whose id equals `wanted`, else whose key equals it (case-insensitive), else unique prefix."""
     text = str(wanted).strip()
     if text.isdigit():
@@ -140,34 +140,34 @@ class AccountContext:
     async def user_id(self, wanted: str | int) -> int:
         """A user id from an id, a full name, a first name or an email."""
         snap = await self.snapshot()
-        found = _match(snap.users, wanted, ("name", "email", "firstName"))
+        found = match_records(snap.users, wanted, ("name", "email", "firstName"))
         if len(found) == 1:
             return int(found[0]["id"])
         names = [u.get("name") or "" for u in snap.users]
         if not found:
-            raise InvalidInputError(f"no user matches {wanted!r}; users: {_choices(names)}")
+            raise InvalidInputError(f"no user matches {wanted!r}; users: {choices_text(names)}")
         raise InvalidInputError(
-            f"{wanted!r} matches several users ({_choices(u.get('name') or '' for u in found)}); use the full name or id"
+            f"{wanted!r} matches several users ({choices_text(u.get('name') or '' for u in found)}); use the full name or id"
         )
 
     async def person_stage(self, wanted: str | int) -> str:
         """A person stage name (FUB's people endpoints take the name) from a name or an id."""
         snap = await self.snapshot()
-        found = _match(snap.stages, wanted, ("name",))
+        found = match_records(snap.stages, wanted, ("name",))
         if len(found) == 1:
             return str(found[0]["name"])
         raise InvalidInputError(
-            f"no person stage matches {wanted!r}; stages: {_choices(s.get('name') or '' for s in snap.stages)}"
+            f"no person stage matches {wanted!r}; stages: {choices_text(s.get('name') or '' for s in snap.stages)}"
         )
 
     async def pipeline(self, wanted: str | int) -> dict[str, Any]:
         """A pipeline record (with its stages) from a name or an id."""
         snap = await self.snapshot()
-        found = _match(snap.pipelines, wanted, ("name",))
+        found = match_records(snap.pipelines, wanted, ("name",))
         if len(found) == 1:
             return found[0]
         raise InvalidInputError(
-            f"no pipeline matches {wanted!r}; pipelines: {_choices(p.get('name') or '' for p in snap.pipelines)}"
+            f"no pipeline matches {wanted!r}; pipelines: {choices_text(p.get('name') or '' for p in snap.pipelines)}"
         )
 
     async def deal_stage(self, wanted: str | int, pipeline: str | int | None = None) -> tuple[int, int]:
@@ -175,10 +175,10 @@ class AccountContext:
         snap = await self.snapshot()
         pipelines = [await self.pipeline(pipeline)] if pipeline is not None else snap.pipelines
         candidates = [{**s, "pipelineId": p["id"], "pipelineName": p.get("name")} for p in pipelines for s in p["stages"]]
-        found = _match(candidates, wanted, ("name",))
+        found = match_records(candidates, wanted, ("name",))
         if len(found) == 1:
             return int(found[0]["id"]), int(found[0]["pipelineId"])
-        listing = _choices(f"{c['pipelineName']} / {c.get('name')} (id {c['id']})" for c in (found or candidates))
+        listing = choices_text(f"{c['pipelineName']} / {c.get('name')} (id {c['id']})" for c in (found or candidates))
         if not found:
             raise InvalidInputError(f"no deal stage matches {wanted!r}; stages: {listing}")
         raise InvalidInputError(f"{wanted!r} is a stage in several pipelines; name the pipeline or use an id: {listing}")
@@ -191,22 +191,22 @@ class AccountContext:
         for field_ in snap.custom_fields:
             if field_.get("name") in candidates:
                 return field_
-        found = _match(snap.custom_fields, text, ("label", "name"))
+        found = match_records(snap.custom_fields, text, ("label", "name"))
         if len(found) == 1:
             return found[0]
         raise InvalidInputError(
             f"no custom field matches {wanted!r}; fields: "
-            + _choices(f"{f.get('label')} ({f.get('name')})" for f in snap.custom_fields)
+            + choices_text(f"{f.get('label')} ({f.get('name')})" for f in snap.custom_fields)
         )
 
     async def smart_list_id(self, wanted: str | int) -> int:
         """A smart list id from its name or id."""
         snap = await self.snapshot()
-        found = _match(snap.smart_lists, wanted, ("name",))
+        found = match_records(snap.smart_lists, wanted, ("name",))
         if len(found) == 1:
             return int(found[0]["id"])
         raise InvalidInputError(
-            f"no smart list matches {wanted!r}; smart lists: {_choices(s.get('name') or '' for s in snap.smart_lists)}"
+            f"no smart list matches {wanted!r}; smart lists: {choices_text(s.get('name') or '' for s in snap.smart_lists)}"
         )
 
 

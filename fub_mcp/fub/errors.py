@@ -36,6 +36,7 @@ __all__ = [
     "ConfigError",
     "DeadlineExceededError",
     "FUBError",
+    "InvalidCursorError",
     "InvalidInputError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -65,6 +66,13 @@ class InvalidInputError(FUBError):
 
     The message says what was wrong and, for names, lists the valid choices.
     """
+
+
+class InvalidCursorError(InvalidInputError, ValueError):
+    """A `cursor` argument that no page of ours produced (or that was altered on the way)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid cursor: pass next_cursor exactly as a previous page returned it, or omit it")
 
 
 class APIError(FUBError):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fub_mcp.fub.errors import InvalidCursorError
+
 __all__ = ["MAX_PAGE_SIZE", "Page", "decode_cursor", "encode_cursor"]
 
 MAX_PAGE_SIZE = 100  # FUB's maximum `limit`
@@ -115,14 +117,14 @@ def encode_cursor(params: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    """The params inside a cursor from `encode_cursor`; `ValueError("invalid cursor")` on anything else."""
+    """The params inside a cursor from `encode_cursor`; `InvalidCursorError` (a ValueError) on anything else."""
     if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
-        raise ValueError("invalid cursor")
+        raise InvalidCursorError
     try:
         raw = base64.urlsafe_b64decode(cursor.strip() + "=" * (-len(cursor.strip()) % 4))
         params = json.loads(raw.decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValueError("invalid cursor") from None
+        raise InvalidCursorError from None
     if not isinstance(params, dict):
-        raise ValueError("invalid cursor")
+        raise InvalidCursorError
     return params

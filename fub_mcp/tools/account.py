@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fub_mcp.fub.account import _choices, _match  # the same matching rules as every other name
+from fub_mcp.fub.account import choices_text, match_records  # the same matching rules as every other name
 from fub_mcp.fub.errors import FUBError, InvalidInputError
 from fub_mcp.schemas.account import ActionPlan, ActionPlanAssignment, ActionPlansPage, Workspace
 from fub_mcp.tools._base import Toolset, account, app, fub
@@ -28,10 +28,10 @@ def resolve(
     records: list[dict[str, Any]], wanted: str | int, keys: tuple[str, ...], noun: str
 ) -> dict[str, Any]:
     """The one record matching `wanted` (id, name, unique prefix); else an error listing the choices."""
-    found = _match(records, wanted, keys)
+    found = match_records(records, wanted, keys)
     if len(found) == 1:
         return found[0]
-    names = _choices(str(r.get(keys[0]) or r.get("id")) for r in found or records)
+    names = choices_text(str(r.get(keys[0]) or r.get("id")) for r in found or records)
     if found:
         raise InvalidInputError(f"{wanted!r} matches several {noun}s ({names}); use the full name or id")
     raise InvalidInputError(f"no {noun} matches {wanted!r}; {noun}s: {names or 'none'}")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fub_mcp.fub.account import _match
+from fub_mcp.fub.account import match_records
 from fub_mcp.fub.errors import FUBError, InvalidInputError
 from fub_mcp.fub.pagination import decode_cursor, encode_cursor
 from fub_mcp.schemas.deals import DealDetail, DealResult, DealsPage, MinimalDeal
@@ -118,7 +118,7 @@ async def _stage_ids(ctx: Context, stage: str, pipeline: str | None) -> tuple[li
     acct = account(ctx)
     pipelines = [await acct.pipeline(pipeline)] if pipeline else (await acct.snapshot()).pipelines
     stages = [{**s, "pipelineId": p["id"]} for p in pipelines for s in p["stages"]]
-    found = _match(stages, stage, ("name",))
+    found = match_records(stages, stage, ("name",))
     if not found:  # a unique prefix, or the error listing every stage
         stage_id, pipeline_id = await acct.deal_stage(stage, pipeline)
         found = [{"id": stage_id, "pipelineId": pipeline_id}]

@@ -103,3 +103,10 @@ async def test_check_duplicate_finds_an_existing_email(client: Client) -> None:
     check = await call(client, "check_duplicate", {"email": someone["email"]})
     assert check["found"] and check["matched_by"] == "email"
     assert someone["id"] in [m["id"] for m in check["matches"]]
+
+
+async def test_a_tampered_cursor_is_a_clear_input_error_and_reaches_no_one(client: Client, sandbox_app: Any) -> None:
+    before = len(requests_seen(sandbox_app, "GET", "/v1/people"))
+    text = await error_text(client, "search_people", {"cursor": "not-a-cursor"})
+    assert text.endswith("invalid cursor: pass next_cursor exactly as a previous page returned it, or omit it")
+    assert len(requests_seen(sandbox_app, "GET", "/v1/people")) == before
