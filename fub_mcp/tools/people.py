@@ -239,7 +239,8 @@ async def create_person(
     return PersonResult(outcome=outcome, person=await person_detail(ctx, response.data))
 
 
-@tool(title="Update a person", read_only=False, destructive=True, idempotent=True)
+# open world: a new stage or agent can start FUB automations and notify the agent.
+@tool(title="Update a person", read_only=False, destructive=True, idempotent=True, open_world=True)
 async def update_person(
     ctx: Context,
     person_id: PersonId,
