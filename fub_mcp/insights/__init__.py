@@ -5,7 +5,14 @@ Nothing here does I/O or imports `mcp`: tools in `fub_mcp/tools/insights.py` fet
 
 from fub_mcp.insights.clock import LocalDay, local_day, parse_when, resolve_zone, to_utc_iso
 from fub_mcp.insights.pipeline import PipelineTotals, StageTotals, summarize_deals
-from fub_mcp.insights.scoring import MODEL_VERSION, WEIGHTS, LeadScore, ScoringContext, build_context, score_lead
+from fub_mcp.insights.scoring import (
+    MODEL_VERSION,
+    WEIGHTS,
+    LeadScore,
+    ScoringContext,
+    build_context,
+    score_lead,
+)
 from fub_mcp.insights.timeline import KINDS, merge_timeline
 
 __all__ = [

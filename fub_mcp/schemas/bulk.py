@@ -37,7 +37,7 @@ def listed(outcomes: Sequence[OutcomeT], ok: set[str]) -> tuple[list[OutcomeT], 
     """All outcomes when few; else only the failures (at most MAX_LISTED), with a note saying so."""
     if len(outcomes) <= MAX_LISTED:
         return list(outcomes), None
-    failures = [o for o in outcomes if getattr(o, "outcome") not in ok]
+    failures = [o for o in outcomes if o.outcome not in ok]
     note = f"{len(outcomes)} outcomes: only failures are listed" + (
         f" (the first {MAX_LISTED} of {len(failures)})" if len(failures) > MAX_LISTED else ""
     )
@@ -45,7 +45,7 @@ def listed(outcomes: Sequence[OutcomeT], ok: set[str]) -> tuple[list[OutcomeT], 
 
 
 def _counts(outcomes: Sequence[ToolResult]) -> dict[str, int]:
-    return dict(Counter(getattr(o, "outcome") for o in outcomes))
+    return dict(Counter(o.outcome for o in outcomes))
 
 
 class RowOutcome(ToolResult):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ SYSTEM_HEADERS = {"X-System": SANDBOX_SYSTEM, "X-System-Key": SANDBOX_SYSTEM_KEY
 class FakeClock:
     """A settable clock for `create_app(now=...)`: timestamps, due dates and the rate-limit window."""
 
-    def __init__(self, start: datetime = datetime(2026, 3, 10, 17, 30, tzinfo=timezone.utc)) -> None:
+    def __init__(self, start: datetime = datetime(2026, 3, 10, 17, 30, tzinfo=UTC)) -> None:
         self.current = start
 
     def __call__(self) -> datetime:

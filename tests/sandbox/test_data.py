@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 
 def test_the_seed_is_deterministic_and_looks_like_a_real_brokerage() -> None:
-    now = datetime(2026, 3, 10, 17, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 10, 17, 30, tzinfo=UTC)
     seed = build_seed(now)
     assert seed == build_seed(now)
     users = seed["users"]
