@@ -141,8 +141,7 @@ class WriteScoresResult(ToolResult):
 class FairHousingFinding(ToolResult):
     phrase: str | None = Field(None, description="The words that raised the concern.")
     category: str | None = Field(None, description="The protected class or rule concerned.")
-    severity: str | None = None
-    explanation: str | None = None
+    explanation: str | None = Field(None, description="Why it may be a problem.")
     suggestion: str | None = Field(None, description="A neutral way to say it.")
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from fub_mcp.compliance import FairHousingBlocked, guard
 from fub_mcp.fub.errors import InvalidInputError
 from fub_mcp.schemas.common import primary_value
 from fub_mcp.schemas.comms import CallOutcome, CallsPage, LoggedText, MinimalCall, MinimalText, TextsPage
@@ -78,15 +79,11 @@ async def log_text_message(
     findings (revise it, or set acknowledge_fair_housing=true after review). Returns the logged text."""
     note = None
     if not is_incoming:
-        # Lazy only until fub_mcp.compliance lands (written concurrently); then move it to the top.
-        from fub_mcp.compliance import FairHousingBlocked, audit_record, guard
-
         try:
-            report = guard(message, acknowledged=acknowledge_fair_housing)
+            report = guard(message, acknowledged=acknowledge_fair_housing, audit=app(ctx).audit,
+                           action="log_text_message")
         except FairHousingBlocked as exc:
             raise InvalidInputError(str(exc)) from exc
-        if app(ctx).audit is not None:
-            app(ctx).audit.record(**audit_record(report, acknowledge_fair_housing, "log_text_message"))
         if report.findings:
             note = f"logged with {len(report.findings)} acknowledged Fair Housing finding(s)"
     body = {"personId": person_id, "message": message, "toNumber": to_number, "fromNumber": from_number,

@@ -8,7 +8,6 @@ people; `GET /events` has its own, stricter rate context, so it is never fanned 
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -18,6 +17,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from fub_mcp.compliance import fair_housing
 from fub_mcp.fub.errors import FUBError, InvalidInputError
 from fub_mcp.insights.clock import LocalDay, local_day, parse_when, resolve_zone, to_utc_iso, zone_name
 from fub_mcp.insights.pipeline import summarize_deals
@@ -437,35 +437,6 @@ async def write_lead_scores(
 
 # --- fair housing ----------------------------------------------------------------------------------
 
-# The checker's finding fields, by the names it may use, mapped onto FairHousingFinding.
-_FINDING_KEYS = {
-    "phrase": "phrase", "match": "phrase", "text": "phrase", "term": "phrase",
-    "category": "category", "protected_class": "category", "rule": "category", "kind": "category",
-    "severity": "severity", "level": "severity",
-    "explanation": "explanation", "reason": "explanation", "message": "explanation", "why": "explanation",
-    "suggestion": "suggestion", "alternative": "suggestion", "replacement": "suggestion",
-}
-
-
-def _finding(item: Any) -> FairHousingFinding:
-    if hasattr(item, "model_dump"):
-        data = item.model_dump()
-    elif hasattr(item, "__dataclass_fields__"):
-        data = {k: getattr(item, k) for k in item.__dataclass_fields__}
-    elif isinstance(item, dict):
-        data = dict(item)
-    else:
-        data = {"explanation": str(item)}
-    out: dict[str, str] = {}
-    for key, value in data.items():
-        target = _FINDING_KEYS.get(key)
-        if isinstance(value, list | tuple):
-            value = "; ".join(str(v) for v in value if v)
-        if target and target not in out and value not in (None, ""):
-            out[target] = clean_text(str(value), limit=500) or ""
-    return FairHousingFinding(**out)
-
-
 @tool(title="Check text for Fair Housing issues", read_only=True, idempotent=True)
 async def check_fair_housing(
     ctx: Context,
@@ -480,15 +451,16 @@ async def check_fair_housing(
     and flag harmless text. The agent remains responsible for compliance with federal, state and local
     fair housing law.
     """
-    from fub_mcp.compliance import check_fair_housing as check
-
-    report = check(text)
-    if inspect.isawaitable(report):
-        report = await report
+    report = fair_housing.check_fair_housing(text)
     return FairHousingCheck(
-        ok=bool(report.ok),
-        findings=[_finding(f) for f in report.findings or []],
-        disclaimer=str(report.disclaimer),
+        ok=report.ok,
+        findings=[
+            FairHousingFinding(
+                phrase=f.phrase, category=f.category, explanation=f.explanation, suggestion=f.suggestion
+            )
+            for f in report.findings
+        ],
+        disclaimer=report.disclaimer,
     )
 
 

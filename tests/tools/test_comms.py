@@ -97,7 +97,6 @@ async def test_logging_a_text_without_a_registered_system_says_what_to_set(sandb
 
 
 async def test_a_clean_outgoing_text_is_logged_and_audited(sandbox_app: Any, tmp_path: Path) -> None:
-    pytest.importorskip("fub_mcp.compliance")  # the Fair Housing guard, written concurrently
     audit = tmp_path / "audit.log"
     context, mcp_client = await connect(sandbox_app, audit_log=str(audit))
     async with context.client, mcp_client:
@@ -109,14 +108,24 @@ async def test_a_clean_outgoing_text_is_logged_and_audited(sandbox_app: Any, tmp
 
 
 async def test_a_text_with_fair_housing_findings_never_reaches_fub(client: Client, sandbox_app: Any) -> None:
-    pytest.importorskip("fub_mcp.compliance")
     text = await error_text(client, "log_text_message", {**TEXT, "message": FLAGGED})
     assert "Fair Housing" in text or "fair housing" in text.lower()
     assert not requests_seen(sandbox_app, "POST", "/v1/textMessages")
 
 
 async def test_an_acknowledged_finding_is_logged_with_a_note(client: Client, sandbox_app: Any) -> None:
-    pytest.importorskip("fub_mcp.compliance")
     args = {**TEXT, "message": FLAGGED, "acknowledge_fair_housing": True}
     logged = await call(client, "log_text_message", args)
     assert "acknowledged" in logged["note"] and requests_seen(sandbox_app, "POST", "/v1/textMessages")
+
+
+async def test_a_blocked_text_is_in_the_audit_log_without_its_content(sandbox_app: Any, tmp_path: Path) -> None:
+    audit = tmp_path / "audit.log"
+    context, mcp_client = await connect(sandbox_app, audit_log=str(audit))
+    async with context.client, mcp_client:
+        result = await mcp_client.call_tool("log_text_message", {**TEXT, "message": FLAGGED})
+    assert result.is_error and not requests_seen(sandbox_app, "POST", "/v1/textMessages")
+    [entry] = [json.loads(line) for line in audit.read_text().splitlines() if "fair_housing" in line]
+    assert entry["action"] == "log_text_message" and entry["fair_housing"] == "blocked"
+    assert {"category": "familial status", "phrase": "no kids"} in entry["findings"]
+    assert FLAGGED not in audit.read_text()
