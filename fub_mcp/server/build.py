@@ -10,12 +10,15 @@ Filter order (a tool is never registered and then hidden):
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
+from mcp.server import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
-from mcp.types import Tool
+from mcp.server.subscriptions import ResourceUpdated
+from mcp.types import EmptyResult, SubscribeRequestParams, Tool, UnsubscribeRequestParams
 
 from fub_mcp import __version__
 from fub_mcp.config import Settings
@@ -102,6 +105,32 @@ class FUBServer(MCPServer[AppContext]):
     def remove_tool(self, name: str) -> None:
         self._listed = None
         super().remove_tool(name)
+
+    def enable_resource_subscriptions(self) -> None:
+        """Serve `resources/subscribe` for handshake-era clients (2026-07-28 clients use
+        `subscriptions/listen`, which MCPServer serves already); see `publish_resource_updated`."""
+        self._subscribers: dict[str, set[Any]] = defaultdict(set)
+
+        async def subscribe(ctx: ServerRequestContext[Any], params: SubscribeRequestParams) -> EmptyResult:
+            self._subscribers[str(params.uri)].add(ctx.session)
+            return EmptyResult()
+
+        async def unsubscribe(ctx: ServerRequestContext[Any], params: UnsubscribeRequestParams) -> EmptyResult:
+            self._subscribers[str(params.uri)].discard(ctx.session)
+            return EmptyResult()
+
+        # MCPServer has no public hook for these two legacy methods; the low-level server does.
+        self._lowlevel_server.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+        self._lowlevel_server.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+
+    async def publish_resource_updated(self, uri: str) -> None:
+        """Tell every session that subscribed to `uri` (either protocol era) that it changed."""
+        await self._subscriptions.publish(ResourceUpdated(uri=uri))
+        for session in list(getattr(self, "_subscribers", {}).get(uri, ())):
+            try:
+                await session.send_resource_updated(uri)
+            except Exception:  # the session is gone: forget it
+                self._subscribers[uri].discard(session)
 
     async def list_tools(self) -> list[Tool]:
         if self._listed is None:

@@ -304,6 +304,12 @@ def serve_http(
     from fub_mcp.server.http import build_http_app
 
     check_http_exposure(runtime.settings, host)
+    if runtime.settings.registered_system:  # FUB signs deliveries with the system key: receive them
+        from fub_mcp.webhooks import webhook_service
+
+        service = webhook_service(runtime.context)
+        extra_routes = [*extra_routes, *service.routes()]
+        lifespans = [*lifespans, service.running]
     app = build_http_app(
         runtime.settings,
         runtime.context,

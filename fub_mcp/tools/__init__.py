@@ -9,11 +9,11 @@ __all__ = ["ALL_TOOLSETS", "AppContext", "ToolDef", "Toolset", "all_tools"]
 
 def _load() -> list[Toolset]:
     from fub_mcp.tools import (
-        account, appointments, bulk, chatgpt, comms, deals, insights, leads, notes, people, tasks,
+        account, appointments, bulk, chatgpt, comms, deals, insights, leads, notes, people, tasks, webhooks,
     )
 
     return [people.TOOLSET, leads.TOOLSET, notes.TOOLSET, tasks.TOOLSET, comms.TOOLSET, appointments.TOOLSET,
-            deals.TOOLSET, account.TOOLSET, insights.TOOLSET, bulk.TOOLSET, chatgpt.TOOLSET]
+            deals.TOOLSET, account.TOOLSET, insights.TOOLSET, bulk.TOOLSET, chatgpt.TOOLSET, webhooks.TOOLSET]
 
 
 ALL_TOOLSETS: list[Toolset] = _load()
