@@ -1,0 +1,1 @@
+"""fub-mcp benchmarks: `python -m bench` (add `--quick` for a short run). Writes bench/results.md."""
