@@ -256,13 +256,16 @@ async def _start_to_tools(params: StdioServerParameters) -> float:
 async def cold_start(repeats: int, workdir: Path) -> Figure:
     hello = workdir / "hello_server.py"
     hello.write_text(HELLO)
-    ours = StdioServerParameters(command=FUB_MCP, args=["--sandbox", "--sandbox-db", ":memory:", "--log-level",
-                                                        "error"])
+    # Claude Desktop's case: the sandbox file exists (seeded by the first start, not measured).
+    db = str(workdir / "sandbox.sqlite3")
+    ours = StdioServerParameters(command=FUB_MCP, args=["--sandbox", "--sandbox-db", db, "--log-level", "error"])
     base = StdioServerParameters(command=sys.executable, args=[str(hello)])
+    first = await _start_to_tools(ours)
     fub_times = [await _start_to_tools(ours) for _ in range(repeats)]
     hello_times = [await _start_to_tools(base) for _ in range(repeats)]
     ratio = statistics.median(fub_times) / statistics.median(hello_times)
     rows = [("fub-mcp --sandbox: spawn → tools/list, median", f"{statistics.median(fub_times) * 1000:.0f} ms"),
+            ("the very first start (creates and seeds the sandbox file)", f"{first * 1000:.0f} ms"),
             ("hello-world MCPServer (one tool), median", f"{statistics.median(hello_times) * 1000:.0f} ms"),
             ("slowest imports (python -X importtime, cumulative)", _import_breakdown())]
     return Figure("3. Cold start over stdio", "ratio reported; goal: close to the SDK's own start", ratio,
