@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,8 +61,8 @@ def account_tz() -> ZoneInfo:
 def fmt_ts(value: datetime) -> str:
     """FUB's timestamp format: ISO-8601 in UTC with a Z, to the second."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_ts(value: Any, field: str = "date") -> datetime:
@@ -71,7 +71,7 @@ def parse_ts(value: Any, field: str = "date") -> datetime:
     A naive datetime is UTC (FUB: "All dates are ISO-8601 in UTC"); a bare date is its UTC midnight.
     """
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
         raise bad_request(f"Invalid {field}: expected an ISO-8601 date")
     text = value.strip().replace(" -", "-").replace(" +", "+")
@@ -85,8 +85,8 @@ def parse_ts(value: Any, field: str = "date") -> datetime:
         except ValueError:
             raise bad_request(f"Invalid {field}: '{value}' is not an ISO-8601 date") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def parse_date(value: Any, field: str) -> str:

@@ -23,6 +23,7 @@ from fub_mcp.sandbox._util import (
 )
 from fub_mcp.sandbox.api_people import (
     common_filters,
+    custom_value,
     get_person,
     person_exists,
     user_by_id,
@@ -242,7 +243,7 @@ def custom_field_out(field: Mapping[str, Any]) -> dict[str, Any]:
     return {k: field.get(k) for k in CUSTOM_FIELD_OUT}
 
 
-async def list_custom_fields(req: Req) -> Response:
+def _list_fields(req: Req, table: str, key: str) -> Response:
     where: list[str] = []
     params: list[Any] = []
     if req.q("label"):
@@ -251,8 +252,8 @@ async def list_custom_fields(req: Req) -> Response:
     sorts = {"id": "id", "label": "lower(json_extract(data, '$.label'))", "orderWeight": _WEIGHT_SORT}
     return paginate(
         req,
-        "customfields",
-        "customfields",
+        table,
+        key,
         where=where,
         params=params,
         sorts=sorts,
@@ -262,11 +263,7 @@ async def list_custom_fields(req: Req) -> Response:
     )
 
 
-async def get_custom_field(req: Req) -> Response:
-    return json_response(custom_field_out(_get(req, "customfields")))
-
-
-async def create_custom_field(req: Req) -> Response:
+def _create_field(req: Req, table: str, event: str) -> Response:
     _require_owner(req, "create custom fields")
     body = req.body()
     check_fields(body, {"label", "type", "choices", "isRecurring", "hideIfEmpty", "orderWeight"})
@@ -279,12 +276,12 @@ async def create_custom_field(req: Req) -> Response:
     if body["type"] == "dropdown" and (not isinstance(choices, list) or not choices):
         raise bad_request("choices are required for a dropdown field")
     name = custom_name(body["label"])
-    existing = req.sandbox.db.select("customfields")
+    existing = req.sandbox.db.select(table)
     if any(f["name"] == name for f in existing):
         raise bad_request(f"A custom field named {name} already exists")
     now = fmt_ts(req.sandbox.now())
     field = req.sandbox.db.insert(
-        "customfields",
+        table,
         {
             "created": now,
             "updated": now,
@@ -297,8 +294,33 @@ async def create_custom_field(req: Req) -> Response:
             "orderWeight": as_int(body.get("orderWeight", (len(existing) + 1) * 1000), "orderWeight"),
         },
     )
-    req.sandbox.emit("customFieldsCreated", [field["id"]])
+    req.sandbox.emit(event, [field["id"]])
     return json_response(custom_field_out(field), 201)
+
+
+async def list_custom_fields(req: Req) -> Response:
+    return _list_fields(req, "customfields", "customfields")
+
+
+async def get_custom_field(req: Req) -> Response:
+    return json_response(custom_field_out(_get(req, "customfields")))
+
+
+async def create_custom_field(req: Req) -> Response:
+    return _create_field(req, "customfields", "customFieldsCreated")
+
+
+# Deal custom fields: the same shape, their own list (collection key `dealCustomfields`, fub-api.md §2).
+async def list_deal_custom_fields(req: Req) -> Response:
+    return _list_fields(req, "dealcustomfields", "dealCustomfields")
+
+
+async def get_deal_custom_field(req: Req) -> Response:
+    return json_response(custom_field_out(_get(req, "dealcustomfields")))
+
+
+async def create_deal_custom_field(req: Req) -> Response:
+    return _create_field(req, "dealcustomfields", "dealCustomFieldsCreated")
 
 
 # --- smart lists ------------------------------------------------------------------------------------
@@ -463,7 +485,13 @@ DEAL_STATUSES = ("Active", "Archived", "Deleted")
 
 
 def deal_out(deal: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: deal.get(k) for k in DEAL_OUT}
+    """A deal as FUB answers it: the documented fields, then its deal custom fields (`custom*`)."""
+    return {**{k: deal.get(k) for k in DEAL_OUT}, **{k: v for k, v in deal.items() if k.startswith("custom")}}
+
+
+def deal_custom_fields(req: Req) -> dict[str, dict[str, Any]]:
+    """Deal custom fields by `name` (e.g. customClosePrice)."""
+    return {f["name"]: f for f in req.sandbox.db.select("dealcustomfields")}
 
 
 def _deal_visible(req: Req, deal: Mapping[str, Any]) -> bool:
@@ -561,6 +589,10 @@ def _deal_fields(req: Req, deal: dict[str, Any], body: Mapping[str, Any]) -> Non
     for key in DEAL_DATES:
         if key in body:
             deal[key] = None if body[key] is None else parse_date(body[key], key)
+    customs = deal_custom_fields(req)
+    for key, value in body.items():
+        if key in customs:
+            deal[key] = custom_value(customs[key], value)
     if "status" in body:
         if body["status"] not in DEAL_STATUSES:
             raise bad_request(f"Invalid status. Valid: {', '.join(DEAL_STATUSES)}")
@@ -569,7 +601,7 @@ def _deal_fields(req: Req, deal: dict[str, Any], body: Mapping[str, Any]) -> Non
 
 async def create_deal(req: Req) -> Response:
     body = req.body()
-    check_fields(body, DEAL_FIELDS)  # the doc's old spellings agentCommision/teamComission -> 400, as FUB now
+    check_fields(body, DEAL_FIELDS, custom=deal_custom_fields(req))  # the doc's old spellings agentCommision/teamComission -> 400, as FUB now
     require(body, "name", "stageId")
     now = fmt_ts(req.sandbox.now())
     deal: dict[str, Any] = {
@@ -607,7 +639,7 @@ async def get_deal(req: Req) -> Response:
 async def update_deal(req: Req) -> Response:
     deal = _load_deal(req)
     body = req.body()
-    check_fields(body, DEAL_FIELDS | {"status"})
+    check_fields(body, DEAL_FIELDS | {"status"}, custom=deal_custom_fields(req))
     _deal_fields(req, deal, body)
     deal["updated"] = fmt_ts(req.sandbox.now())
     req.sandbox.db.update("deals", deal)
@@ -635,6 +667,9 @@ ACCOUNT_ROUTES = [
     ("/customFields", "GET", list_custom_fields),
     ("/customFields", "POST", create_custom_field),
     ("/customFields/{id:int}", "GET", get_custom_field),
+    ("/dealCustomFields", "GET", list_deal_custom_fields),
+    ("/dealCustomFields", "POST", create_deal_custom_field),
+    ("/dealCustomFields/{id:int}", "GET", get_deal_custom_field),
     ("/smartLists", "GET", list_smart_lists),
     ("/smartLists/{id:int}", "GET", get_smart_list),
     ("/actionPlans", "GET", list_action_plans),

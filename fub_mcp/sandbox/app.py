@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -76,7 +76,7 @@ _seed_cache: tuple[str, Database] | None = None  # a seeded in-memory template, 
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _insert_seed(db: Database, seeded_at: datetime) -> None:
@@ -145,7 +145,7 @@ class Sandbox:
 
     def now(self) -> datetime:
         value = self._now()
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     @property
     def seeded_at(self) -> str | None:
@@ -187,7 +187,7 @@ class Sandbox:
         ids = [int(i) for i in resource_ids]
         payload: dict[str, Any] = {
             "eventId": WebhookDispatcher.new_event_id(),
-            "eventCreated": self.now().astimezone(timezone.utc).replace(microsecond=0).isoformat(),
+            "eventCreated": self.now().astimezone(UTC).replace(microsecond=0).isoformat(),
             "event": event,
             "resourceIds": ids,
             "uri": f"{self.base_url}/{resource}?id={','.join(map(str, ids))}",

@@ -34,6 +34,7 @@ TABLES: dict[str, list[str]] = {
     "stages": [],
     "pipelines": [],
     "customfields": [],
+    "dealcustomfields": [],
     "smartlists": [],
     "actionplans": [],
     "appointmenttypes": [],

@@ -11,7 +11,7 @@ plans. `lastActivity` of every person is the time of their latest event, call, t
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fub_mcp.sandbox._util import account_tz, fmt_ts, norm_phone
@@ -92,6 +92,12 @@ CUSTOM_FIELDS = [
     ("Preferred Neighborhood", "text", [], False),
     ("Lead Score", "number", [], False),  # for AI lead scoring (written later)
     ("Lead Score Reason", "text", [], False),
+]
+DEAL_CUSTOM_FIELDS = [
+    # label, type, choices
+    ("Close Price", "number", []),
+    ("Lender", "text", []),
+    ("Financing", "dropdown", ["Cash", "Conventional", "FHA", "VA"]),
 ]
 
 SMART_LISTS = [
@@ -348,6 +354,7 @@ class _Builder:
         self.stages()
         self.pipelines()
         self.custom_fields()
+        self.deal_custom_fields()
         self.smart_lists()
         self.action_plans()
         self.appointment_meta()
@@ -450,6 +457,14 @@ class _Builder:
                 "orderWeight": i * 1000,
             }
             for i, (label, kind, choices, recurring) in enumerate(CUSTOM_FIELDS, start=1)
+        ]
+
+    def deal_custom_fields(self) -> None:
+        created = self.ts(self.ago(1000))
+        self.tables["dealcustomfields"] = [
+            {"id": i, "created": created, "updated": created, "label": label, "name": custom_name(label),
+             "type": kind, "choices": choices, "isRecurring": False, "hideIfEmpty": False, "orderWeight": i * 1000}
+            for i, (label, kind, choices) in enumerate(DEAL_CUSTOM_FIELDS, start=1)
         ]
 
     def smart_lists(self) -> None:
@@ -747,7 +762,7 @@ class _Builder:
                 time(rng.choice([9, 10, 11, 13, 14, 15, 16, 17]), rng.choice([0, 30])),
                 self.tz,
             )
-            start = start_local.astimezone(timezone.utc)
+            start = start_local.astimezone(UTC)
             type_id = 2 if "Seller" in person["tags"] else rng.choice([1, 1, 1, 3, 5])
             past = start < self.now
             outcome_id = rng.choice([1, 1, 1, 2, 3]) if past else None
@@ -874,7 +889,7 @@ class _Builder:
         )
         created = min(
             self.now,
-            datetime.combine(due_day, time(8), self.tz).astimezone(timezone.utc)
+            datetime.combine(due_day, time(8), self.tz).astimezone(UTC)
             - timedelta(days=rng.randint(1, 14)),
         )
         completed = offset < 0 and rng.random() < 0.6

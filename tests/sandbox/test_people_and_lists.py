@@ -325,3 +325,16 @@ async def test_a_contact_created_with_an_agent_key_belongs_to_that_agent(app: An
         created = await agent.post("/people", json={"firstName": "Agent", "lastName": "Own"})
         assert created.json()["assignedTo"] == "Marcus Reed"
         assert (await agent.get(f"/people/{created.json()['id']}")).status_code == 200
+
+
+async def test_deal_custom_fields_are_listed_and_type_checked_on_deals(client: httpx.AsyncClient) -> None:
+    listed = (await client.get("/dealCustomFields")).json()
+    assert listed["_metadata"]["collection"] == "dealCustomfields" and "next" not in listed["_metadata"]
+    names = {f["name"]: f for f in listed["dealCustomfields"]}
+    assert names["customClosePrice"]["type"] == "number" and "FHA" in names["customFinancing"]["choices"]
+    created = await client.post("/deals", json={"name": "12 Elm", "stageId": 1, "customClosePrice": 410000})
+    assert created.status_code == 201 and created.json()["customClosePrice"] == 410000
+    wrong = await client.put(f"/deals/{created.json()['id']}", json={"customFinancing": "Barter"})
+    assert wrong.status_code == 400 and "customFinancing" in wrong.json()["errorMessage"]
+    unknown = await client.put(f"/deals/{created.json()['id']}", json={"customNope": 1})
+    assert unknown.status_code == 400 and "Invalid fields" in unknown.json()["errorMessage"]

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from fub_mcp.server.build import build_server
 from fub_mcp.tools import account
-from tests.tools.conftest import requests_seen
+from tests.tools.conftest import make_context, make_settings, requests_seen
 from tests.tools.test_leads import hint_table
 from tests.tools.test_people import call, error_text
 
@@ -37,8 +38,24 @@ async def test_workspace_context_names_everything_a_tool_accepts(client: Client)
     assert {"id": 1, "name": "Hot Leads"} in ws["smart_lists"]
 
 
-async def test_workspace_context_still_answers_when_deal_custom_fields_cannot_be_read(client: Client) -> None:
-    ws = await call(client, "workspace_context", {})  # the sandbox has no /dealCustomFields
+async def test_workspace_context_lists_deal_custom_fields(client: Client) -> None:
+    ws = await call(client, "workspace_context", {})
+    assert "Close Price" in str(ws["deal_custom_fields"]) and "note" not in ws
+
+
+async def test_workspace_context_still_answers_when_deal_custom_fields_cannot_be_read(sandbox_app: Any) -> None:
+    async def forbid_deal_fields(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/dealCustomFields"):
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"errorMessage": "Access denied"}'})
+            return
+        await sandbox_app(scope, receive, send)
+
+    settings = make_settings()
+    context = make_context(forbid_deal_fields, settings)
+    async with context.client, Client(build_server(settings, context), mode="legacy", cache=None) as client:
+        ws = await call(client, "workspace_context", {})
     assert "deal_custom_fields" not in ws and "deal custom fields unavailable" in ws["note"]
 
 

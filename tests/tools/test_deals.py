@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from fub_mcp.server.build import build_server
 from fub_mcp.tools import deals
-from tests.tools.conftest import make_context, make_settings, requests_seen
+from tests.tools.conftest import requests_seen
 from tests.tools.test_leads import hint_table
 from tests.tools.test_people import call, error_text
 
 pytestmark = pytest.mark.anyio
-
-DEAL_FIELDS = [{"id": 1, "label": "Close Price", "name": "customClosePrice", "type": "number"}]
-
-
-@pytest.fixture
-async def client_with_deal_fields(sandbox_app: Any) -> AsyncIterator[Client]:
-    """A client whose deal custom fields are already known (the sandbox has no /dealCustomFields)."""
-    settings = make_settings()
-    context = make_context(sandbox_app, settings)
-    context.extras["deal_custom_fields"] = (time.monotonic(), DEAL_FIELDS)
-    async with context.client:
-        async with Client(build_server(settings, context), mode="legacy", cache=None) as mcp_client:
-            yield mcp_client
-
 
 def test_deal_tools_declare_honest_hints() -> None:
     assert hint_table(deals.TOOLSET) == {
@@ -119,19 +102,21 @@ async def test_update_deal_without_changes_is_refused(client: Client) -> None:
     assert "nothing to update" in await error_text(client, "update_deal", {"deal_id": 1})
 
 
-async def test_deal_custom_fields_are_sent_by_fub_name(
-    client_with_deal_fields: Client, sandbox_app: Any
-) -> None:
-    # The sandbox refuses deal custom fields (it has none); what matters is the name on the wire.
-    args = {"deal_id": 1, "custom_fields": {"Close Price": 1}}
-    await client_with_deal_fields.call_tool("update_deal", args)
-    assert requests_seen(sandbox_app, "PUT", "/v1/deals/1")[-1]["json"] == {"customClosePrice": 1}
+async def test_deal_custom_fields_go_by_fub_name_and_come_back_by_label(client: Client, sandbox_app: Any) -> None:
+    args = {"deal_id": 1, "custom_fields": {"Close Price": 512000, "financing": "FHA"}}
+    updated = await call(client, "update_deal", args)
+    assert requests_seen(sandbox_app, "PUT", "/v1/deals/1")[-1]["json"] == {
+        "customClosePrice": 512000, "customFinancing": "FHA"}
+    assert updated["deal"]["custom_fields"] == {"Close Price": 512000, "Financing": "FHA"}
 
 
-async def test_an_unknown_deal_custom_field_lists_the_fields(
-    client_with_deal_fields: Client, sandbox_app: Any
-) -> None:
+async def test_a_bad_deal_custom_field_value_is_fubs_400(client: Client) -> None:
+    text = await error_text(client, "update_deal", {"deal_id": 1, "custom_fields": {"Financing": "Barter"}})
+    assert "not one of Cash, Conventional, FHA, VA" in text
+
+
+async def test_an_unknown_deal_custom_field_lists_the_fields(client: Client, sandbox_app: Any) -> None:
     args = {"deal_id": 1, "custom_fields": {"Nope": 1}}
-    text = await error_text(client_with_deal_fields, "update_deal", args)
+    text = await error_text(client, "update_deal", args)
     assert "no deal custom field matches 'Nope'" in text and "Close Price" in text
     assert not requests_seen(sandbox_app, "PUT", "/v1/deals")
