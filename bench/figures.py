@@ -336,6 +336,28 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+async def _load(url: str, clients: int, seconds: float, max_calls: int) -> tuple[list[float], int]:
+    """`clients` MCP sessions calling get_person in a loop until `seconds` pass or `max_calls` are made."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        async with _http_client(url) as client:
+            while time.perf_counter() < stop_at and len(latencies) < max_calls:
+                started = time.perf_counter()
+                result = await client.call_tool("get_person", {"person_id": 7})
+                latencies.append(time.perf_counter() - started)
+                errors += bool(result.is_error)
+
+    with anyio.fail_after(seconds + 60):
+        async with anyio.create_task_group() as tg:
+            for _ in range(clients):
+                tg.start_soon(worker)
+    return latencies, errors
+
+
 async def http_throughput(levels: tuple[int, ...], seconds: float, max_calls: int, *extra: str) -> Figure:
     rows, errors_total = [], 0
     async with http_server(*extra) as (url, proc):
@@ -343,24 +365,8 @@ async def http_throughput(levels: tuple[int, ...], seconds: float, max_calls: in
             await warm.call_tool("get_person", {"person_id": 7})
         rss_before = _rss_kib(proc.pid)
         for level in levels:
-            latencies: list[float] = []
-            errors = 0
-            stop_at = time.perf_counter() + seconds
-
-            async def worker() -> None:
-                nonlocal errors
-                async with _http_client(url) as client:
-                    while time.perf_counter() < stop_at and len(latencies) < max_calls:
-                        started = time.perf_counter()
-                        result = await client.call_tool("get_person", {"person_id": 7})
-                        latencies.append(time.perf_counter() - started)
-                        errors += bool(result.is_error)
-
             started = time.perf_counter()
-            with anyio.fail_after(seconds + 60):
-                async with anyio.create_task_group() as tg:
-                    for _ in range(level):
-                        tg.start_soon(worker)
+            latencies, errors = await _load(url, level, seconds, max_calls)
             elapsed = time.perf_counter() - started
             errors_total += errors
             rows.append((f"{level} concurrent client(s)",

@@ -9,7 +9,18 @@ __all__ = ["ALL_TOOLSETS", "AppContext", "ToolDef", "Toolset", "all_tools"]
 
 def _load() -> list[Toolset]:
     from fub_mcp.tools import (
-        account, appointments, bulk, chatgpt, comms, deals, insights, leads, notes, people, tasks, webhooks,
+        account,
+        appointments,
+        bulk,
+        chatgpt,
+        comms,
+        deals,
+        insights,
+        leads,
+        notes,
+        people,
+        tasks,
+        webhooks,
     )
 
     return [people.TOOLSET, leads.TOOLSET, notes.TOOLSET, tasks.TOOLSET, comms.TOOLSET, appointments.TOOLSET,
