@@ -16,10 +16,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stateful", action="store_true", help="keep Mcp-Session-Id sessions (default: stateless)")
+    parser.add_argument("--json-response", action="store_true", help="plain JSON answers instead of SSE")
     args = parser.parse_args()
     configure_logging("error")
     sandbox = create_app(":memory:", rate_limits=UNLIMITED, base_url=SANDBOX_BASE_URL)
-    settings = run_settings(sandbox=True, rate_limit_global=1_000_000)
+    settings = run_settings(sandbox=True, rate_limit_global=1_000_000, json_response=args.json_response)
     runtime = build_runtime(settings, transport=httpx.ASGITransport(app=sandbox))
     serve_http(runtime, host="127.0.0.1", port=args.port, stateless=not args.stateful, log_level="error")
 

@@ -39,8 +39,9 @@ _SETTINGS_FLAGS = {
     "allow_delete": "allow_delete",
     "allowed_hosts": "allowed_hosts",
     "allowed_origins": "allowed_origins",
+    "json_response": "json_response",
 }
-_HTTP_ONLY = ("host", "port", "stateless", "allowed_hosts", "allowed_origins")
+_HTTP_ONLY = ("host", "port", "stateless", "json_response", "allowed_hosts", "allowed_origins")
 _DEFAULTS: dict[str, Any] = {
     "sandbox": False,
     "sandbox_db": None,
@@ -122,6 +123,13 @@ def _serve_options() -> argparse.ArgumentParser:
         action="store_true",
         default=S,
         help="no Mcp-Session-Id on /mcp: for load balancers and clients that drop the session header",
+    )
+    g.add_argument(
+        "--json-response",
+        action="store_true",
+        default=S,
+        help="answer each /mcp POST with one JSON body, not an SSE stream: faster, but no progress "
+        "notifications during a call (FUB_MCP_JSON_RESPONSE)",
     )
     g.add_argument(
         "--allowed-hosts",

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         validation_alias=_env("FUB_MCP_ALLOWED_ORIGINS"),
         description="Extra Origin values accepted over HTTP.",
     )
+    json_response: bool = Field(
+        False,
+        validation_alias=_env("FUB_MCP_JSON_RESPONSE"),
+        description="Answer /mcp POSTs with plain JSON instead of SSE (faster; no progress during a call).",
+    )
     public_url: str | None = Field(
         None,
         validation_alias=_env("FUB_MCP_PUBLIC_URL"),

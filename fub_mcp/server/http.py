@@ -297,6 +297,7 @@ def build_http_app(
     http_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=stateless,
+        json_response=settings.json_response,
         max_request_body_size=max_body_size,
         transport_security=security,
     )

@@ -109,7 +109,8 @@ PUBLIC_HOST = "mcp.example.com"
 
 @pytest.fixture(scope="session")
 def http_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServerProcess]]:
-    """Three servers started together: stateful; stateless and read-only; bearer auth plus a public Host."""
+    """Three servers started together: stateful; stateless and read-only; bearer auth plus a public Host,
+    answering /mcp with plain JSON (--json-response)."""
     root = tmp_path_factory.mktemp("http-servers")
     servers = {
         "stateful": start_http_server(root / "stateful"),
@@ -118,6 +119,7 @@ def http_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             root / "auth",
             "--allowed-hosts",
             PUBLIC_HOST,
+            "--json-response",
             env={"FUB_MCP_AUTH_TOKENS": ",".join(AUTH_TOKENS)},
         ),
     }

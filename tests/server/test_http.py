@@ -88,6 +88,15 @@ def test_only_the_stateful_server_hands_out_a_session_id(http_servers: dict[str,
     assert "mcp-session-id" not in stateless.headers
 
 
+def test_json_response_mode_answers_a_post_with_one_json_body(http_servers: dict[str, ServerProcess]) -> None:
+    token = {"Authorization": f"Bearer {AUTH_TOKENS[0]}"}
+    plain = httpx2.post(f"{http_servers['auth'].url}/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **token})
+    streamed = httpx2.post(f"{http_servers['stateful'].url}/mcp", json=INITIALIZE, headers=MCP_HEADERS)
+    assert plain.headers["content-type"].startswith("application/json")
+    assert plain.json()["result"]["protocolVersion"] == "2025-11-25"
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+
+
 def test_healthz_reports_ok_and_the_version(stateful: ServerProcess) -> None:
     from fub_mcp import __version__
 
