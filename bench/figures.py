@@ -336,11 +336,15 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-async def _load(url: str, clients: int, seconds: float, max_calls: int) -> tuple[list[float], int]:
-    """`clients` MCP sessions calling get_person in a loop until `seconds` pass or `max_calls` are made."""
+async def _load(url: str, clients: int, seconds: float, max_calls: int) -> tuple[str, int]:
+    """`clients` MCP sessions calling get_person in a loop until `seconds` pass or `max_calls` are made:
+    (calls/s, p50, p99 as text; errors)."""
+    async with _http_client(url) as warm:
+        await warm.call_tool("get_person", {"person_id": 7})
     latencies: list[float] = []
     errors = 0
-    stop_at = time.perf_counter() + seconds
+    began = time.perf_counter()
+    stop_at = began + seconds
 
     async def worker() -> None:
         nonlocal errors
@@ -355,25 +359,26 @@ async def _load(url: str, clients: int, seconds: float, max_calls: int) -> tuple
         async with anyio.create_task_group() as tg:
             for _ in range(clients):
                 tg.start_soon(worker)
-    return latencies, errors
+    elapsed = time.perf_counter() - began
+    text = (f"{len(latencies) / elapsed:.0f} calls/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, errors {errors}")
+    return text, errors
 
 
-async def http_throughput(levels: tuple[int, ...], seconds: float, max_calls: int, *extra: str) -> Figure:
+async def http_throughput(levels: tuple[int, ...], seconds: float, max_calls: int) -> Figure:
     rows, errors_total = [], 0
-    async with http_server(*extra) as (url, proc):
-        async with _http_client(url) as warm:
-            await warm.call_tool("get_person", {"person_id": 7})
+    async with http_server() as (url, proc):
         rss_before = _rss_kib(proc.pid)
         for level in levels:
-            started = time.perf_counter()
-            latencies, errors = await _load(url, level, seconds, max_calls)
-            elapsed = time.perf_counter() - started
+            text, errors = await _load(url, level, seconds, max_calls)
+            rows.append((f"{level} concurrent client(s)", text))
             errors_total += errors
-            rows.append((f"{level} concurrent client(s)",
-                         f"{len(latencies) / elapsed:.0f} calls/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-                         f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, errors {errors}"))
         rss_after = _rss_kib(proc.pid)
     rows.append(("server RSS before → after", f"{rss_before / 1024:.0f} MiB → {rss_after / 1024:.0f} MiB"))
+    async with http_server("--json-response") as (url, _proc):
+        text, errors = await _load(url, 1, seconds, max_calls)
+        rows.append(("1 client, server with --json-response (no SSE stream per call)", text))
+        errors_total += errors
     return Figure("5. HTTP throughput: get_person over stateless streamable HTTP", "errors = 0",
                   None, errors_total == 0, rows)
 
