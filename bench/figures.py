@@ -76,7 +76,8 @@ async def add_people(world: World, count: int) -> None:
         async with limiter:
             await world.context.client.post("/events", {
                 "source": "Bench", "type": "Registration",
-                "person": {"firstName": f"Bench{n}", "lastName": "Lead", "emails": [{"value": f"b{n}@bench.test"}]},
+                "person": {"firstName": f"Bench{n}", "lastName": "Lead",
+                           "emails": [{"value": f"b{n}@bench.test"}]},
             })
 
     async with anyio.create_task_group() as tg:
@@ -106,7 +107,8 @@ async def rate_budget(people: int, per_second: int) -> Figure:
     world = make_world(RateLimits(global_limit_registered=per_second, window_seconds=1.0))
     async with world.context.client:
         await add_people(world, max(0, people - 250))
-        ids = [p["id"] async for p in world.context.client.paginate("/people", {"fields": "id"}, max_items=people)]
+        pages = world.context.client.paginate("/people", {"fields": "id"}, max_items=people)
+        ids = [p["id"] async for p in pages]
         await anyio.sleep(1.1)  # let the reads leave the window: the figure measures the updates alone
         before = world.context.client.stats.rate_limited_responses
         async with Client(world.server, mode="legacy", cache=None) as client:
@@ -124,7 +126,8 @@ async def rate_budget(people: int, per_second: int) -> Figure:
             import_elapsed = time.perf_counter() - started
     ideal = len(ids) / per_second
     counts = data.get("counts") or {}
-    reached = int(counts.get("error", 0)) + (len(ids) - int(counts.get("updated", 0)) - int(counts.get("error", 0)))
+    errors, updated = int(counts.get("error", 0)), int(counts.get("updated", 0))
+    reached = errors + (len(ids) - updated - errors)
     ratio = elapsed / ideal
     imported_ok = (imported.structured_content or {}).get("counts", {})
     return Figure(
@@ -160,7 +163,8 @@ async def _timed(count: int, seconds: float, call: Any) -> list[float]:
 async def call_overhead(count: int, seconds: float) -> Figure:
     world = make_world()
     async with world.context.client:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.app), base_url="http://sandbox/v1",
+        transport = httpx.ASGITransport(app=world.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/v1",
                                      auth=(SANDBOX_API_KEY, "")) as raw:
             direct = await _timed(count, seconds, lambda: raw.get("/people/7"))
         ours = await _timed(count, seconds, lambda: world.context.client.get("/people/7"))
@@ -172,10 +176,12 @@ async def call_overhead(count: int, seconds: float) -> Figure:
     http = await _http_calls(min(count, 200), seconds)
     ratio = statistics.median(via_mcp) / statistics.median(direct)
     rows = [("direct httpx GET /people/7 (in-process sandbox), median", f"{median_us(direct):.0f} µs"),
-            ("the same GET through fub-mcp's client (limiter, retries, audit), median", f"{median_us(ours):.0f} µs"),
+            ("the same GET through fub-mcp's client (limiter, retries, audit), median",
+             f"{median_us(ours):.0f} µs"),
             ("an MCP ping round trip (in-process, legacy), median", f"{median_us(ping):.0f} µs"),
             ("get_person via MCP (legacy, in-process), median", f"{median_us(via_mcp):.0f} µs"),
-            ("added by fub-mcp + MCP", f"{median_us(via_mcp) - median_us(direct):.0f} µs (ratio {ratio:.2f})"),
+            ("added by fub-mcp + MCP",
+             f"{median_us(via_mcp) - median_us(direct):.0f} µs (ratio {ratio:.2f})"),
             ("get_person over stdio (subprocess), median", f"{median_us(stdio):.0f} µs"),
             ("get_person over streamable HTTP (stateless, loopback), median", f"{median_us(http):.0f} µs")]
     return Figure("2. Call overhead: get_person vs the HTTP call it wraps", "reported (median ratio)",
@@ -197,7 +203,8 @@ async def http_server(*extra: str) -> AsyncIterator[tuple[str, subprocess.Popen[
     port = free_port()
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.Popen([sys.executable, "-m", "bench.http_server", "--port", str(port), *extra], cwd=root, env=env,
+    command = [sys.executable, "-m", "bench.http_server", "--port", str(port), *extra]
+    proc = subprocess.Popen(command, cwd=root, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -258,13 +265,15 @@ async def cold_start(repeats: int, workdir: Path) -> Figure:
     hello.write_text(HELLO)
     # Claude Desktop's case: the sandbox file exists (seeded by the first start, not measured).
     db = str(workdir / "sandbox.sqlite3")
-    ours = StdioServerParameters(command=FUB_MCP, args=["--sandbox", "--sandbox-db", db, "--log-level", "error"])
+    ours = StdioServerParameters(command=FUB_MCP,
+                                 args=["--sandbox", "--sandbox-db", db, "--log-level", "error"])
     base = StdioServerParameters(command=sys.executable, args=[str(hello)])
     first = await _start_to_tools(ours)
     fub_times = [await _start_to_tools(ours) for _ in range(repeats)]
     hello_times = [await _start_to_tools(base) for _ in range(repeats)]
     ratio = statistics.median(fub_times) / statistics.median(hello_times)
-    rows = [("fub-mcp --sandbox: spawn → tools/list, median", f"{statistics.median(fub_times) * 1000:.0f} ms"),
+    rows = [("fub-mcp --sandbox: spawn → tools/list, median",
+             f"{statistics.median(fub_times) * 1000:.0f} ms"),
             ("the very first start (creates and seeds the sandbox file)", f"{first * 1000:.0f} ms"),
             ("hello-world MCPServer (one tool), median", f"{statistics.median(hello_times) * 1000:.0f} ms"),
             ("slowest imports (python -X importtime, cumulative)", _import_breakdown())]
@@ -273,8 +282,9 @@ async def cold_start(repeats: int, workdir: Path) -> Figure:
 
 
 def _import_breakdown(top: int = 6) -> str:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import fub_mcp.cli, fub_mcp.server.build, "
-                           "fub_mcp.tools, fub_mcp.sandbox"], capture_output=True, text=True, timeout=60)
+    code = "import fub_mcp.cli, fub_mcp.server.build, fub_mcp.tools, fub_mcp.sandbox"
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
+                          capture_output=True, text=True, timeout=60)
     rows = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s+(\S.*)", line)
@@ -298,7 +308,8 @@ async def context_cost() -> Figure:
     async with world.context.client, Client(world.server, mode="legacy", cache=None) as client:
         raw = world.context.client
         ours = {
-            "search_people(limit=25)": (await client.call_tool("search_people", {"limit": 25})).structured_content,
+            "search_people(limit=25)":
+                (await client.call_tool("search_people", {"limit": 25})).structured_content,
             "get_person": (await client.call_tool("get_person", {"person_id": 7})).structured_content,
             "list_tasks(limit=25)": (await client.call_tool("list_tasks", {"limit": 25})).structured_content,
         }
@@ -307,7 +318,8 @@ async def context_cost() -> Figure:
             "get_person": await raw.get("/people/7"),
             "list_tasks(limit=25)": await raw.get("/tasks", {"limit": 25}),
         }
-        default = build_server(world.context.settings.model_copy(update={"toolsets": ["default"]}), world.context)
+        settings = world.context.settings.model_copy(update={"toolsets": ["default"]})
+        default = build_server(settings, world.context)
         async with Client(default, mode="legacy", cache=None) as listing:
             tools = (await listing.list_tools()).tools
     listed = _size([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools])
@@ -315,8 +327,8 @@ async def context_cost() -> Figure:
     for name in ours:
         a, b = _size(ours[name]), _size(theirs[name], pretty=True)
         ratios.append(a / b)
-        rows.append((name, f"{a:,} B (~{a // 4:,} tokens) vs raw pretty FUB JSON {b:,} B (~{b // 4:,} tokens): "
-                           f"{a / b:.2f}"))
+        rows.append((name, f"{a:,} B (~{a // 4:,} tokens) vs raw pretty FUB JSON "
+                           f"{b:,} B (~{b // 4:,} tokens): {a / b:.2f}"))
     rows.append((f"default tools/list ({len(tools)} tools)", f"{listed:,} B (~{listed // 4:,} tokens)"))
     ratio = statistics.mean(ratios)
     return Figure("4. Context cost: lean results vs raw FUB JSON", "ratio < 1 (smaller is better)", ratio,
@@ -374,7 +386,8 @@ async def http_throughput(levels: tuple[int, ...], seconds: float, max_calls: in
             rows.append((f"{level} concurrent client(s)", text))
             errors_total += errors
         rss_after = _rss_kib(proc.pid)
-    rows.append(("server RSS before → after", f"{rss_before / 1024:.0f} MiB → {rss_after / 1024:.0f} MiB"))
+    rss = f"{rss_before / 1024:.0f} MiB → {rss_after / 1024:.0f} MiB"
+    rows.append(("server RSS before → after", rss))
     async with http_server("--json-response") as (url, _proc):
         text, errors = await _load(url, 1, seconds, max_calls)
         rows.append(("1 client, server with --json-response (no SSE stream per call)", text))

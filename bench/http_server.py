@@ -15,7 +15,8 @@ from fub_mcp.server.run import SANDBOX_BASE_URL, build_runtime, configure_loggin
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--stateful", action="store_true", help="keep Mcp-Session-Id sessions (default: stateless)")
+    parser.add_argument("--stateful", action="store_true",
+                        help="keep Mcp-Session-Id sessions (default: stateless)")
     parser.add_argument("--json-response", action="store_true", help="plain JSON answers instead of SSE")
     args = parser.parse_args()
     configure_logging("error")
