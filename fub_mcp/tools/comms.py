@@ -60,6 +60,16 @@ async def list_calls(
     return CallsPage(items=[MinimalCall.from_record(r) for r in items], **paging)
 
 
+def screen_outgoing(ctx: Context, text: str, acknowledged: bool, action: str) -> str | None:
+    """Run the Fair Housing guard on outgoing text (audited); refuse it as an input error when flagged
+    and not acknowledged. Returns a note when acknowledged findings let it through."""
+    try:
+        report = guard(text, acknowledged=acknowledged, audit=app(ctx).audit, action=action)
+    except FairHousingBlocked as exc:
+        raise InvalidInputError(str(exc)) from exc
+    return f"written with {len(report.findings)} acknowledged Fair Housing finding(s)" if report.findings else None
+
+
 @tool(title="Log a text message (no SMS is sent)", read_only=False, destructive=False, idempotent=False)
 async def log_text_message(
     ctx: Context,
@@ -77,15 +87,7 @@ async def log_text_message(
     This only LOGS it: FUB sends nothing. It needs a registered system (FUB_SYSTEM and FUB_SYSTEM_KEY).
     Outgoing texts are screened for Fair Housing issues first; a flagged text is refused with the
     findings (revise it, or set acknowledge_fair_housing=true after review). Returns the logged text."""
-    note = None
-    if not is_incoming:
-        try:
-            report = guard(message, acknowledged=acknowledge_fair_housing, audit=app(ctx).audit,
-                           action="log_text_message")
-        except FairHousingBlocked as exc:
-            raise InvalidInputError(str(exc)) from exc
-        if report.findings:
-            note = f"logged with {len(report.findings)} acknowledged Fair Housing finding(s)"
+    note = None if is_incoming else screen_outgoing(ctx, message, acknowledge_fair_housing, "log_text_message")
     body = {"personId": person_id, "message": message, "toNumber": to_number, "fromNumber": from_number,
             "isIncoming": is_incoming}
     record = await fub(ctx).post("/textMessages", body)

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fub_mcp.compliance import FairHousingBlocked, guard
 from fub_mcp.fub.errors import InvalidInputError
 from fub_mcp.fub.pagination import decode_cursor, encode_cursor
 from fub_mcp.insights.clock import parse_when, to_utc_iso
@@ -29,6 +28,7 @@ from fub_mcp.schemas.webhooks import (
     WebhooksPage,
 )
 from fub_mcp.tools._base import AppContext, Toolset, app, fub
+from fub_mcp.tools.comms import screen_outgoing
 from fub_mcp.tools.notes import read_page
 from fub_mcp.tools.people import Cursor
 from fub_mcp.webhooks import WEBHOOK_PATH, Change, webhook_service
@@ -226,15 +226,7 @@ async def post_inbox_message(
     refused with the findings (revise it, or set acknowledge_fair_housing=true after review).
 
     FUB de-duplicates by message_id, so repeating the same message_id is harmless. Returns the message."""
-    note = None
-    if not is_incoming:
-        try:
-            report = guard(message, acknowledged=acknowledge_fair_housing, audit=app(ctx).audit,
-                           action="post_inbox_message")
-        except FairHousingBlocked as exc:
-            raise InvalidInputError(str(exc)) from exc
-        if report.findings:
-            note = f"posted with {len(report.findings)} acknowledged Fair Housing finding(s)"
+    note = None if is_incoming else screen_outgoing(ctx, message, acknowledge_fair_housing, "post_inbox_message")
     sender = {k: v for k, v in {"name": sender_name, "email": sender_email, "phone": sender_phone}.items() if v}
     body: dict[str, Any] = {"externalConversationId": conversation_id, "externalMessageId": message_id,
                             "message": message, "isIncoming": is_incoming, "sender": sender}

@@ -63,3 +63,17 @@ def requests_seen(sandbox_app: Any, method: str | None = None, path: str | None 
         r for r in log
         if (method is None or r["method"] == method) and (path is None or r["path"].startswith(path))
     ]
+
+
+async def call(client: Client, name: str, args: dict[str, Any], **kwargs: Any) -> Any:
+    """Call a tool that must succeed; its structuredContent."""
+    result = await client.call_tool(name, args, **kwargs)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+async def error_text(client: Client, name: str, args: dict[str, Any]) -> str:
+    """Call a tool that must fail; its error text."""
+    result = await client.call_tool(name, args)
+    assert result.is_error
+    return result.content[0].text

@@ -14,23 +14,11 @@ from mcp import Client
 from fub_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_SYSTEM, SANDBOX_SYSTEM_KEY
 from fub_mcp.server.build import build_server
 from fub_mcp.tools import ALL_TOOLSETS
-from tests.tools.conftest import make_context, make_settings, requests_seen
+from tests.tools.conftest import call, error_text, make_context, make_settings, requests_seen
 
 pytestmark = pytest.mark.anyio
 
 TOOLS = {t.name: t for ts in ALL_TOOLSETS if ts.id == "insights" for t in ts.tools}
-
-
-async def call(client: Client, name: str, args: dict[str, Any], **kwargs: Any) -> Any:
-    result = await client.call_tool(name, args, **kwargs)
-    assert not result.is_error, result.content
-    return result.structured_content
-
-
-async def error_text(client: Client, name: str, args: dict[str, Any]) -> str:
-    result = await client.call_tool(name, args)
-    assert result.is_error
-    return result.content[0].text
 
 
 # --- the sandbox's own HTTP API (to craft histories and to check results independently) ------------

@@ -7,21 +7,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import requests_seen
+from tests.tools.conftest import call, error_text, requests_seen
 
 pytestmark = pytest.mark.anyio
-
-
-async def call(client: Client, name: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(name, args)
-    assert not result.is_error, result.content
-    return result.structured_content
-
-
-async def error_text(client: Client, name: str, args: dict[str, Any]) -> str:
-    result = await client.call_tool(name, args)
-    assert result.is_error
-    return result.content[0].text
 
 
 async def test_search_people_returns_a_lean_page_with_a_working_cursor(client: Client) -> None:
