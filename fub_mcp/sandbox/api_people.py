@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -307,11 +307,70 @@ class Selection:
         self.names = names - {"allFields", "allCustom"}
 
 
-def person_out(person: Mapping[str, Any], selection: Selection, customs: Iterable[str]) -> dict[str, Any]:
+# FUB's per-channel rollups on person records (fub-api.md §7.1 lists them as sort keys). ⚠️ Which of
+# them FUB returns by default is undocumented: here they come with fields=allFields or when named.
+ROLLUP_FIELDS = (
+    "lastIncomingCall", "lastOutgoingCall", "lastCall", "callsIncoming", "callsOutgoing", "callsDuration",
+    "lastReceivedText", "lastSentText", "lastText", "textsReceived", "textsSent",
+    "lastReceivedEmail", "lastSentEmail", "lastEmail", "emailsReceived", "emailsSent",
+    "lastCommunication", "lastLeadActivity", "lastIdxVisit", "propertiesViewed", "propertiesSaved", "pagesViewed",
+)
+_IDX_TYPES = ("Viewed Property", "Visited Website", "Viewed Page", "Property Search", "Saved Property",
+              "Saved Property Search")
+_ROLLUP_SQL = {
+    "calls": (
+        "SELECT COALESCE(SUM(inc), 0), COALESCE(SUM(1 - inc), 0), MAX(CASE WHEN inc THEN at END), "
+        "MAX(CASE WHEN NOT inc THEN at END), MAX(at), COALESCE(SUM(dur), 0) FROM (SELECT "
+        "COALESCE(json_extract(data, '$.isIncoming'), 0) AS inc, json_extract(data, '$.created') AS at, "
+        "COALESCE(json_extract(data, '$.duration'), 0) AS dur FROM calls WHERE person_id = ?)"
+    ),
+    "textmessages": (
+        "SELECT COALESCE(SUM(inc), 0), COALESCE(SUM(1 - inc), 0), MAX(CASE WHEN inc THEN at END), "
+        "MAX(CASE WHEN NOT inc THEN at END), MAX(at) FROM (SELECT "
+        "COALESCE(json_extract(data, '$.isIncoming'), 0) AS inc, json_extract(data, '$.created') AS at "
+        "FROM textmessages WHERE person_id = ?)"
+    ),
+    "events": (
+        "SELECT MAX(at), MAX(CASE WHEN type IN (" + ",".join("?" * len(_IDX_TYPES)) + ") THEN at END), "
+        "COALESCE(SUM(type = 'Viewed Property'), 0), COALESCE(SUM(type = 'Saved Property'), 0), "
+        "COALESCE(SUM(type IN ('Viewed Page', 'Visited Website')), 0) FROM (SELECT "
+        "json_extract(data, '$.type') AS type, json_extract(data, '$.created') AS at FROM events WHERE person_id = ?)"
+    ),
+}
+
+
+def rollups(req: Req, person: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-channel rollups of one person, computed from their calls, texts and events (no emails
+    are kept here, so the email ones are 0 / null)."""
+    with req.sandbox.db.read() as conn:
+        calls = conn.execute(_ROLLUP_SQL["calls"], (person["id"],)).fetchone()
+        texts = conn.execute(_ROLLUP_SQL["textmessages"], (person["id"],)).fetchone()
+        events = conn.execute(_ROLLUP_SQL["events"], (*_IDX_TYPES, person["id"])).fetchone()
+    return {
+        "callsIncoming": calls[0], "callsOutgoing": calls[1], "lastIncomingCall": calls[2],
+        "lastOutgoingCall": calls[3], "lastCall": calls[4], "callsDuration": calls[5],
+        "textsReceived": texts[0], "textsSent": texts[1], "lastReceivedText": texts[2], "lastSentText": texts[3],
+        "lastText": texts[4], "emailsReceived": 0, "emailsSent": 0, "lastReceivedEmail": None,
+        "lastSentEmail": None, "lastEmail": None, "lastCommunication": person.get("_lastCommunication"),
+        "lastLeadActivity": events[0], "lastIdxVisit": events[1], "propertiesViewed": events[2],
+        "propertiesSaved": events[3], "pagesViewed": events[4],
+    }
+
+
+def person_out(
+    person: Mapping[str, Any],
+    selection: Selection,
+    customs: Iterable[str],
+    rollup: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     if selection.default or selection.all_fields:
         out = {k: person.get(k) for k in PERSON_FIELDS}
     else:
         out = {k: person.get(k) for k in PERSON_FIELDS if k == "id" or k in selection.names}
+    wanted = ROLLUP_FIELDS if selection.all_fields else [k for k in ROLLUP_FIELDS if k in selection.names]
+    if wanted and rollup is not None:
+        computed = rollup(person)
+        out.update((k, computed[k]) for k in wanted)
     for name in customs:
         if selection.all_custom or name in selection.names:
             out[name] = person.get(name)
@@ -323,7 +382,7 @@ def person_out(person: Mapping[str, Any], selection: Selection, customs: Iterabl
 def serializer(req: Req) -> Any:
     selection = Selection(req.q("fields"))
     customs = list(custom_fields(req))
-    return lambda person: person_out(person, selection, customs)
+    return lambda person: person_out(person, selection, customs, lambda p: rollups(req, p))
 
 
 # --- writing ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sandbox.conftest import FakeClock
+from tests.sandbox.conftest import SYSTEM_HEADERS, FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -310,3 +310,21 @@ async def test_action_plans_can_be_started_and_paused_for_a_person(client: httpx
     assert paused.json()["status"] == "Paused"
     listed = (await client.get("/actionPlansPeople", params={"personId": pid})).json()["actionPlansPeople"]
     assert [r["actionPlanId"] for r in listed] == [plans[0]["id"]]
+
+
+async def test_person_rollups_follow_calls_texts_and_events(client: httpx.AsyncClient) -> None:
+    fields = {"fields": "id,callsIncoming,callsOutgoing,lastIncomingCall,textsReceived,lastReceivedText,"
+                        "propertiesViewed,lastLeadActivity"}
+    before = (await client.get("/people/5", params=fields)).json()
+    assert set(before) == {"id", *fields["fields"].split(",")[1:]}  # named rollups only, nothing else
+    call = (await client.post("/calls", json={"personId": 5, "phone": "5125550100", "isIncoming": True,
+                                               "duration": 60})).json()
+    text = (await client.post("/textMessages", json={"personId": 5, "message": "hi", "isIncoming": True,
+                                                     "toNumber": "5125550101", "fromNumber": "5125550100"},
+                              headers=SYSTEM_HEADERS)).json()
+    after = (await client.get("/people/5", params=fields)).json()
+    assert after["callsIncoming"] == before["callsIncoming"] + 1 and after["callsOutgoing"] == before["callsOutgoing"]
+    assert after["lastIncomingCall"] == call["created"] and after["lastReceivedText"] == text["created"]
+    assert after["textsReceived"] == before["textsReceived"] + 1
+    assert "callsIncoming" not in (await client.get("/people/5")).json()  # not in the default fields
+    assert "propertiesViewed" in (await client.get("/people/5", params={"fields": "allFields"})).json()

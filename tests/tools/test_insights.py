@@ -467,3 +467,10 @@ async def test_daily_brief_and_pipeline_review_name_their_tools(client: Client) 
     assert "pipeline_summary" in review
     intake = (await client.get_prompt("new_lead_intake", {})).messages[0].content.text
     assert "log_event" in intake and "check_duplicate" in intake
+
+
+async def test_stale_leads_reads_fubs_per_channel_contact_dates(client: Client, sandbox_app: Any) -> None:
+    result = await call(client, "stale_leads", {"days": 14})
+    assert "no per-channel contact dates" not in (result.get("note") or "")
+    fields = requests_seen(sandbox_app, "GET", "/v1/people")[-1]["query"]["fields"]
+    assert "lastIncomingCall" in fields and "textsReceived" in fields
