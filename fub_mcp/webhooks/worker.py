@@ -122,8 +122,12 @@ class WebhookWorker:
 
     async def run(self) -> None:
         while True:
-            await self.drain()
-            due = await self.queue.next_due()
+            try:
+                await self.drain()
+                due = await self.queue.next_due()
+            except Exception:  # e.g. the queue's disk is full: keep the server up, try again shortly
+                _log.exception("webhook queue unavailable; retrying in %.0f s", IDLE_POLL)
+                due = None
             wait = IDLE_POLL if due is None else min(IDLE_POLL, max(0.0, due - self._clock()))
             with anyio.move_on_after(wait):
                 await self._wake.wait()
@@ -142,10 +146,11 @@ class WebhookWorker:
     async def process(self, claimed: Claimed) -> bool:
         try:
             changes = await self._changes(claimed)
-        except (FUBError, ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # FUB unavailable, or a payload we did not expect: keep it, try later
             delay = min(2.0 ** claimed.attempts, MAX_RETRY_DELAY)
             _log.warning("webhook %s failed (attempt %d), retrying in %.0f s: %s",
-                         claimed.inbound.event_id, claimed.attempts, delay, exc)
+                         claimed.inbound.event_id, claimed.attempts, delay, exc,
+                         exc_info=not isinstance(exc, FUBError))
             await self.queue.retry_later(claimed, str(exc), self._clock() + delay)
             return False
         if not await self.queue.complete(claimed, changes):

@@ -37,6 +37,7 @@ class Forward:
 
 @dataclass
 class World:
+    app: Any
     sandbox: Any
     context: AppContext
     service: WebhookService
@@ -64,7 +65,7 @@ async def world() -> AsyncIterator[World]:
     service = webhook_service(context)
     forward.target = build_http_app(settings, context, extra_routes=service.routes())
     async with context.client, httpx.AsyncClient(transport=httpx.ASGITransport(app=forward), base_url=PUBLIC) as http:
-        yield World(sandbox_app.state.sandbox, context, service, http, forward)
+        yield World(sandbox_app, sandbox_app.state.sandbox, context, service, http, forward)
 
 
 def event(n: int, name: str = "peopleCreated", ids: list[int] | None = None) -> dict[str, Any]:
@@ -242,3 +243,18 @@ async def test_the_running_service_processes_deliveries_in_the_background(world:
                 await anyio.sleep(0.01)
     [change] = await world.service.queue.changes()
     assert (change.event, change.resource_id, change.person_id) == ("peopleCreated", 2, 2)
+
+
+async def test_a_failing_delivery_is_kept_and_retried_later(world: World) -> None:
+    impatient = make_context(world.app, make_settings(max_retries=0)).client  # FUB down: fail at once
+    world.sandbox.faults.inject("status", count=1, status=503, route="GET /people")
+    await world.deliver(event(12, ids=[5]))
+    async with impatient:
+        with anyio.fail_after(30):
+            assert await WebhookWorker(world.service.queue, impatient).drain() == 0
+    counts = await world.service.queue.counts()
+    assert counts["pending"] == 1 and counts["changes"] == 0
+    world.sandbox.faults.clear()
+    due = await world.service.queue.next_due()
+    later = WebhookWorker(world.service.queue, world.context.client, clock=lambda: (due or 0) + 1)
+    assert await later.drain() == 1
