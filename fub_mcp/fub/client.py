@@ -4,6 +4,7 @@ One pooled `httpx.AsyncClient` per API key. Every call goes through one `request
 
     reserve a rate slot (RateLimiter: FIFO, deadline-aware)
       -> take a concurrency slot (at most `max_concurrency` in flight)
+      -> confirm the rate slot still fits (FUB's headers may have shrunk the budget; else queue again)
       -> send (FUBAuth adds Basic auth and the X-System headers)
       -> stamp the slot, follow the X-RateLimit-* headers, write the audit line
       -> success, or an error from `errors.py`, or a retry decided by `retry.py`
@@ -529,51 +530,57 @@ class FUBClient:
         attempt: int,
         call_id: str,
     ) -> tuple[httpx.Response | None, httpx.TransportError | httpx.DecodingError | None, str]:
-        """One attempt: rate slot, concurrency slot, send, settle the slot, audit. Returns
-        (response or None, transport error or None, the rate context FUB named)."""
+        """One attempt: rate slot, concurrency slot, confirm the rate slot (else queue again), send, settle
+        the slot, audit. Returns (response or None, transport error or None, the rate context FUB named)."""
         context = self._limiter.context_for(method, path)
         audit = {"call": call_id, "method": method, "path": path, "query": query, "attempt": attempt}
-        try:
-            slot = await self._limiter.acquire(context, deadline_at=deadline_at, method=method, path=path)
-        except DeadlineExceededError as exc:
-            self._stats.deadline_exceeded += 1
-            self._record(audit, status=type(exc).__name__, latency=0.0, context=context, remaining=None)
-            raise
-        sent = False
         response: httpx.Response | None = None
         error: httpx.TransportError | httpx.DecodingError | None = None
         started = ended = self._clock()
-        try:
-            async with self._semaphore:
-                remaining_time = deadline_at - self._clock()
-                if remaining_time <= 0:
-                    self._stats.deadline_exceeded += 1
-                    late = busy_error(
-                        1.0, method=method, path=path, reason="this call's deadline passed before it could be sent"
+        sent = False
+        while not sent:
+            try:
+                slot = await self._limiter.acquire(context, deadline_at=deadline_at, method=method, path=path)
+            except DeadlineExceededError as exc:
+                self._stats.deadline_exceeded += 1
+                self._record(audit, status=type(exc).__name__, latency=0.0, context=context, remaining=None)
+                raise
+            try:
+                async with self._semaphore:
+                    if not await self._limiter.confirm(slot):
+                        continue  # the budget shrank while this waited for a concurrency slot: queue again
+                    remaining_time = deadline_at - self._clock()
+                    if remaining_time <= 0:
+                        self._stats.deadline_exceeded += 1
+                        reason = "this call's deadline passed before it could be sent"
+                        late = busy_error(1.0, method=method, path=path, reason=reason)
+                        self._record(
+                            audit, status=type(late).__name__, latency=0.0, context=context, remaining=None
+                        )
+                        raise late
+                    timeout = httpx.Timeout(
+                        min(self._timeout, remaining_time), connect=min(self._connect_timeout, remaining_time)
                     )
-                    self._record(audit, status=type(late).__name__, latency=0.0, context=context, remaining=None)
-                    raise late
-                timeout = httpx.Timeout(
-                    min(self._timeout, remaining_time), connect=min(self._connect_timeout, remaining_time)
-                )
-                sent = True
-                self._stats.requests_sent += 1
-                self._stats.in_flight += 1
-                self._stats.max_in_flight = max(self._stats.max_in_flight, self._stats.in_flight)
-                started = self._clock()
-                try:
-                    response = await self._http.request(method, path, params=query, json=body, timeout=timeout)
-                except (httpx.TransportError, httpx.DecodingError) as exc:
-                    error = exc
-                finally:
-                    self._stats.in_flight -= 1
-                    ended = self._clock()
-        finally:
-            with anyio.CancelScope(shield=True):
-                if sent:
-                    await self._limiter.complete(slot, at=self._clock())
-                else:
-                    await self._limiter.release(slot)
+                    sent = True
+                    self._stats.requests_sent += 1
+                    self._stats.in_flight += 1
+                    self._stats.max_in_flight = max(self._stats.max_in_flight, self._stats.in_flight)
+                    started = self._clock()
+                    try:
+                        response = await self._http.request(
+                            method, path, params=query, json=body, timeout=timeout
+                        )
+                    except (httpx.TransportError, httpx.DecodingError) as exc:
+                        error = exc
+                    finally:
+                        self._stats.in_flight -= 1
+                        ended = self._clock()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    if sent:
+                        await self._limiter.complete(slot, at=self._clock())
+                    else:
+                        await self._limiter.release(slot)
         named, remaining = context, None
         if response is not None:
             # A 429's Retry-After is FUB's exact word on when to go on; its Remaining (0) is not needed.

@@ -10,7 +10,10 @@ no, while still using the whole budget:
   plus the requests in flight. A request may go when fewer than `limit` are in flight or completed
   within the last `window` seconds. A slot is reserved before sending and stamped with the time the
   response *completed*: FUB counted the request at some moment between send and completion, so a
-  completion stamp can only make the window end later locally than at FUB -- never early.
+  completion stamp can only make the window end later locally than at FUB -- never early. Right
+  before it is sent, a reservation is confirmed against the budget then in force (FUB's headers may
+  have lowered it meanwhile, e.g. during a cold burst that reserved under the default budget); one
+  that no longer fits goes back in the queue instead of into a 429.
 * **Full budget.** Nothing is held back: a burst sends `limit` requests at once, and the next one
   goes the moment the oldest stamp leaves the window (200 calls at budget B per window W finish in
   about ceil(200/B - 1)·W plus the latency).
@@ -150,6 +153,12 @@ class RateStore(Protocol):
         free (`math.inf` when every slot is in flight). Unlimited contexts only honour a 429 block."""
         ...
 
+    async def confirm(self, key: str, token: str, now: float, limit: ContextLimit) -> bool:
+        """Whether the reserved, not yet sent request still fits just before it is sent: no 429 block,
+        and fewer than `limit.limit` stamps plus reservations older than it. (The budget can shrink
+        while a reservation waits: FUB's headers lower the limit or report usage from elsewhere.)"""
+        ...
+
     async def complete(self, key: str, token: str, at: float) -> None:
         """The reserved request finished at `at`: it now counts until `at + window`."""
         ...
@@ -228,6 +237,16 @@ class InMemoryRateStore:
             return None, math.inf
         return None, max(log.stamped[must_free - 1] + limit.window - now, 1e-6)
 
+    async def confirm(self, key: str, token: str, now: float, limit: ContextLimit) -> bool:
+        log = self._log(key)
+        if now < log.blocked_until:
+            return False
+        if limit.limit is None or token not in log.pending:
+            return True
+        log.prune(now, limit.window)
+        older = list(log.pending).index(token)  # reservations are kept in the order they were made
+        return len(log.stamped) + older < limit.limit
+
     async def complete(self, key: str, token: str, at: float) -> None:
         log = self._log(key)
         if log.pending.pop(token, None) is not None:
@@ -270,6 +289,7 @@ class LimiterStats:
     wait_seconds: float = 0.0
     phantom_entries: int = 0  # usage seen in FUB's headers that this client did not cause
     deadline_failures: int = 0
+    requeued: int = 0  # reservations given back because the budget shrank before they were sent
 
 
 def busy_error(retry_after: float, *, method: str, path: str, reason: str) -> DeadlineExceededError:
@@ -448,6 +468,16 @@ class RateLimiter:
             path=path,
             reason=f"this key's `{context}` rate budget is used up and waiting would pass the call's deadline",
         )
+
+    async def confirm(self, slot: Slot) -> bool:
+        """Just before sending: does `slot` still fit the budget in force? When it does not, the caller
+        releases it and queues again (`acquire`), so a reservation made under a budget FUB has since
+        lowered (a smaller X-RateLimit-Limit, usage from elsewhere, a 429 block) is never sent into a 429."""
+        limit = await self.limit_for(slot.context)
+        fits = await self._store.confirm(slot.key, slot.token, self._clock(), limit)
+        if not fits:
+            self.stats.requeued += 1
+        return fits
 
     # --- settling ---------------------------------------------------------------------------------
 

@@ -140,6 +140,35 @@ async def test_a_smaller_limit_header_shrinks_the_budget(clock: VirtualClock) ->
     assert fub.rejected == []
 
 
+async def test_a_cold_burst_reserved_under_a_larger_budget_never_runs_into_a_429(clock: VirtualClock) -> None:
+    fub = FakeFUB(clock, limit=5, window=10.0, latency=0.01)
+    client = make_client(fub, clock, rate_limits={"global": 50}, max_concurrency=4)
+    async with clock.running(), client:
+        await _burst(client, 12)  # all 12 reserve under 50 before FUB's first answer says 5
+
+    assert fub.rejected == [] and client.stats.rate_limited_responses == 0
+    assert fub.received == pytest.approx([0.0] * 4 + [0.01] + [10.01] * 4 + [10.02] + [20.02] * 2, abs=1e-3)
+    assert client.limiter.stats.requeued > 0
+
+
+async def test_a_reservation_waiting_for_a_connection_honours_a_429_that_came_meanwhile(
+    clock: VirtualClock, router: Any
+) -> None:
+    sent: list[tuple[str, float]] = []
+    first = iter([httpx.Response(429, headers={"Retry-After": "3"})])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.params["i"], clock.now))
+        return next(first, httpx.Response(200, json={}))
+
+    router.get("/people").mock(side_effect=answer)
+    client = make_client(router, clock, max_concurrency=1)
+    async with clock.running(), client:
+        await _burst(client, 2)  # both reserve at once; the second waits for the one connection
+
+    assert sorted(sent, key=lambda s: (s[1], s[0])) == [("0", 0.0), ("0", 3.0), ("1", 3.0)]
+
+
 async def test_a_window_header_replaces_the_configured_window(clock: VirtualClock) -> None:
     fub = FakeFUB(clock, limit=2, window=3.0)
     client = make_client(fub, clock, rate_limits={"global": 2}, rate_window=10.0)
