@@ -10,4 +10,12 @@ from fub_mcp.compliance.fair_housing import (
     guard,
 )
 
-__all__ = ["DISCLAIMER", "FairHousingBlocked", "Finding", "Report", "audit_record", "check_fair_housing", "guard"]
+__all__ = [
+    "DISCLAIMER",
+    "FairHousingBlocked",
+    "Finding",
+    "Report",
+    "audit_record",
+    "check_fair_housing",
+    "guard",
+]

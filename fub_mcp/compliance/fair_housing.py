@@ -1,15 +1,16 @@
 """The Fair Housing guard: flags wording that may breach the US Fair Housing Act before it is sent.
 
 The rules are data (`fair_housing_rules.json`, next to this file): per rule a category (one of the
-seven protected classes, or steering), regular expressions, why it is a concern and a neutral
-rewrite. Matching is case-insensitive on word boundaries, after masking an allowlist of harmless
+seven protected classes, or steering), its legal source (42 U.S.C. 3604(c), HUD guidance), regular
+expressions, why it is a concern and a neutral rewrite; terms reviewed and deliberately not flagged
+are listed there too. Matching is case-insensitive on word boundaries, after masking an allowlist of harmless
 property terms ("walk-in closet", "master bedroom", "family room", "near the bus line"), so the
 rules can stay broad without flagging the description of a house.
 
 `check_fair_housing(text)` is pure and fast (patterns compiled once). `guard(text)` is what every
 tool that writes outgoing communication calls first: it raises `FairHousingBlocked` when something
 is flagged and the caller has not acknowledged the findings. `audit_record` is the audit-log entry of
-that decision (categories and phrases, never the message itself).
+that decision (categories, phrases and the text's length, never the message itself).
 
 An automated screen for common problem phrases: not legal advice (see `DISCLAIMER`).
 """
@@ -41,7 +42,15 @@ DISCLAIMER = (
     "issues and flag harmless text; the agent remains responsible for complying with federal, state "
     "and local fair housing law."
 )
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2011": "-", "\u2013": "-"})
+RULES_FILE = "fair_housing_rules.json"
+# The seven classes of 42 U.S.C. 3604 (race and color share one category) and steering.
+CATEGORIES = frozenset(
+    {"race or color", "religion", "sex", "disability", "familial status", "national origin", "steering"}
+)
+# Typographic quotes and dashes as their plain forms, so "you\u2019d" matches a rule written "you'd".
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2011": "-", "\u2013": "-"}
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Report:
 
     findings: tuple[Finding, ...]
     disclaimer: str = DISCLAIMER
+    text_checked_chars: int = 0
 
     @property
     def ok(self) -> bool:
@@ -77,20 +87,27 @@ class _Rule:
 
 
 def _words(patterns: list[str]) -> re.Pattern[str]:
-    """One case-insensitive alternation of whole-word patterns (plural 's' allowed at the end)."""
-    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")s?\b", re.IGNORECASE)
+    """One case-insensitive alternation of whole-word patterns (plural 's' allowed at the end; never
+    the start of a possessive, so "no children's items" is not "no children")."""
+    alternation = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(r"\b(?:" + alternation + r")s?\b(?!'s\b)", re.IGNORECASE)
+
+
+def _rule(raw: dict[str, Any]) -> _Rule:
+    """One rule of the data file, refused loudly when a reviewer left out a field or a category."""
+    missing = {"id", "category", "source", "patterns", "explanation", "suggestion"} - raw.keys()
+    if missing or raw["category"] not in CATEGORIES or not raw["patterns"]:
+        problem = f"missing {sorted(missing)}" if missing else "unknown category or no patterns"
+        raise ValueError(f"bad Fair Housing rule {raw.get('id')!r}: {problem}")
+    return _Rule(raw["id"], raw["category"], _words(raw["patterns"]), raw["explanation"], raw["suggestion"])
 
 
 @functools.cache
 def _load() -> tuple[re.Pattern[str], tuple[_Rule, ...]]:
     data: dict[str, Any] = json.loads(
-        resources.files(__package__).joinpath("fair_housing_rules.json").read_text(encoding="utf-8")
+        resources.files(__package__).joinpath(RULES_FILE).read_text(encoding="utf-8")
     )
-    rules = tuple(
-        _Rule(r["id"], r["category"], _words(r["patterns"]), r["explanation"], r["suggestion"])
-        for r in data["rules"]
-    )
-    return _words(data["allow"]), rules
+    return _words(data["allow"]), tuple(_rule(raw) for raw in data["rules"])
 
 
 def _mask(text: str, allow: re.Pattern[str]) -> str:
@@ -111,7 +128,8 @@ def check_fair_housing(text: str) -> Report:
             if key not in found:
                 finding = Finding(rule.id, rule.category, phrase, rule.explanation, rule.suggestion)
                 found[key] = (match.start(), finding)
-    return Report(findings=tuple(f for _, f in sorted(found.values(), key=lambda item: item[0])))
+    ordered = tuple(f for _, f in sorted(found.values(), key=lambda item: item[0]))
+    return Report(findings=ordered, text_checked_chars=len(text))
 
 
 class FairHousingBlocked(Exception):
@@ -123,12 +141,14 @@ class FairHousingBlocked(Exception):
         more = f"; and {len(report.findings) - 5} more" if len(report.findings) > 5 else ""
         super().__init__(
             f"Not written: possible Fair Housing issue(s): {listed}{more}. Revise the text (check it with "
-            "check_fair_housing), or, after a human has reviewed it, repeat with acknowledge_fair_housing=true. "
-            "Automated screen, not legal advice."
+            "check_fair_housing), or, after a human has reviewed it, repeat with "
+            "acknowledge_fair_housing=true. Automated screen, not legal advice."
         )
 
 
-def guard(text: str, *, acknowledged: bool = False, audit: AuditLog | None = None, action: str = "write") -> Report:
+def guard(
+    text: str, *, acknowledged: bool = False, audit: AuditLog | None = None, action: str = "write"
+) -> Report:
     """Check outgoing text, record the decision in `audit`, and raise `FairHousingBlocked` on findings
     unless `acknowledged`."""
     report = check_fair_housing(text)
@@ -140,7 +160,7 @@ def guard(text: str, *, acknowledged: bool = False, audit: AuditLog | None = Non
 
 
 def audit_record(report: Report, acknowledged: bool, action: str) -> dict[str, Any]:
-    """The audit-log fields of a guard decision (categories and phrases only, never the message)."""
+    """The audit-log fields of a guard decision: categories, phrases and the text's length, never the text."""
     if not report.findings:
         outcome = "clean"
     else:
@@ -149,4 +169,5 @@ def audit_record(report: Report, acknowledged: bool, action: str) -> dict[str, A
         "action": action,
         "fair_housing": outcome,
         "findings": [{"category": f.category, "phrase": f.phrase} for f in report.findings],
+        "chars": report.text_checked_chars,
     }
