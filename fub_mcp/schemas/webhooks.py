@@ -29,7 +29,9 @@ class Webhook(ToolResult):
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Webhook:
-        return cls(id=record["id"], event=record.get("event"), url=record.get("url"), status=record.get("status"))
+        return cls(
+            id=record["id"], event=record.get("event"), url=record.get("url"), status=record.get("status")
+        )
 
     def summary(self) -> str:
         return f"webhook {self.id}: {self.event} → {self.url} ({self.status})"
@@ -65,6 +67,11 @@ class ChangeItem(ToolResult):
 class ChangesPage(ListResult[ChangeItem]):
     noun: ClassVar[str] = "changes"
     pending: int = Field(0, description="Deliveries received but not processed yet.")
+    failed: int = Field(0, description="Deliveries given up on after hours of retries (kept with the error).")
+
+    def summary(self) -> str:
+        backlog = [f"{n} {what}" for n, what in ((self.pending, "pending"), (self.failed, "failed")) if n]
+        return super().summary() + (f" ({', '.join(backlog)} deliveries)" if backlog else "")
 
 
 class InboxApp(ToolResult):
@@ -112,4 +119,5 @@ class InboxMessage(ToolResult):
 
     def summary(self) -> str:
         who = f" (person {self.person_id})" if self.person_id else ""
-        return f"message {self.id} in conversation {self.conversation}{who}" + (f"; {self.note}" if self.note else "")
+        note = f"; {self.note}" if self.note else ""
+        return f"message {self.id} in conversation {self.conversation}{who}{note}"

@@ -304,12 +304,11 @@ def serve_http(
     from fub_mcp.server.http import build_http_app
 
     check_http_exposure(runtime.settings, host)
-    if runtime.settings.registered_system:  # FUB signs deliveries with the system key: receive them
-        from fub_mcp.webhooks import webhook_service
+    from fub_mcp.webhooks import http_integration  # receivers (503 without FUB_SYSTEM_KEY) and worker
 
-        service = webhook_service(runtime.context)
-        extra_routes = [*extra_routes, *service.routes()]
-        lifespans = [*lifespans, service.running]
+    webhook_routes, webhook_lifespans = http_integration(runtime.context)
+    extra_routes = [*extra_routes, *webhook_routes]
+    lifespans = [*lifespans, *webhook_lifespans]
     app = build_http_app(
         runtime.settings,
         runtime.context,

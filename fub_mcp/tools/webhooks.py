@@ -31,7 +31,7 @@ from fub_mcp.tools._base import AppContext, Toolset, app, fub
 from fub_mcp.tools.comms import screen_outgoing
 from fub_mcp.tools.notes import read_page
 from fub_mcp.tools.people import Cursor
-from fub_mcp.webhooks import WEBHOOK_PATH, Change, webhook_service
+from fub_mcp.webhooks import INBOX_PATH, WEBHOOK_PATH, Change, webhook_service
 
 TOOLSET = Toolset(
     "webhooks",
@@ -43,12 +43,14 @@ tool = TOOLSET.tool
 RECENT_URI = "fub://changes/recent"
 PERSON_URI = "fub://changes/person/{person_id}"
 RESOURCE_ITEMS = 20
+JSON = "application/json"
 
 # FUB's documented webhook events (fub-api.md §6.2).
 Event = Literal[
     "peopleCreated", "peopleUpdated", "peopleDeleted", "peopleTagsCreated", "peopleStageUpdated",
     "peopleRelationshipCreated", "peopleRelationshipUpdated", "peopleRelationshipDeleted",
-    "notesCreated", "notesUpdated", "notesDeleted", "emEventsOpened", "emEventsClicked", "emEventsUnsubscribed",
+    "notesCreated", "notesUpdated", "notesDeleted",
+    "emEventsOpened", "emEventsClicked", "emEventsUnsubscribed",
     "tasksCreated", "tasksUpdated", "tasksDeleted", "appointmentsCreated", "appointmentsUpdated",
     "appointmentsDeleted", "textMessagesCreated", "textMessagesUpdated", "textMessagesDeleted",
     "callsCreated", "callsUpdated", "callsDeleted", "dealsCreated", "dealsUpdated", "dealsDeleted",
@@ -58,7 +60,9 @@ Event = Literal[
     "customFieldsDeleted", "dealCustomFieldsCreated", "dealCustomFieldsUpdated", "dealCustomFieldsDeleted",
 ]
 WebhookId = Annotated[int, Field(ge=1, description="Webhook id (from list_webhooks).")]
-Url = Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://", description="Callback URL (https).")]
+Url = Annotated[
+    str, Field(min_length=8, max_length=2000, pattern=r"^https?://", description="Callback URL (https).")
+]
 REGISTERED = (
     "FUB accepts webhook calls only from the account owner's API key with a registered system "
     "(set FUB_SYSTEM and FUB_SYSTEM_KEY)"
@@ -70,14 +74,14 @@ def _require_registered(ctx: Context) -> None:
         raise InvalidInputError(REGISTERED + ": they are not set")
 
 
-def _default_url(ctx: Context) -> str:
+def _default_url(ctx: Context, path: str = WEBHOOK_PATH) -> str:
     public = app(ctx).settings.public_url
     if not public:
         raise InvalidInputError(
-            "give `url`, or set FUB_MCP_PUBLIC_URL to this server's public https address so the callback "
-            f"defaults to it + {WEBHOOK_PATH}"
+            "give the URL, or set FUB_MCP_PUBLIC_URL to this server's public https address so the callback "
+            f"defaults to it + {path}"
         )
-    return public.rstrip("/") + WEBHOOK_PATH
+    return public.rstrip("/") + path
 
 
 @tool(title="List webhooks", read_only=True, idempotent=True, open_world=False)
@@ -100,7 +104,9 @@ async def list_webhooks(
 async def create_webhook(
     ctx: Context,
     event: Annotated[Event, Field(description="The FUB event to be told about, e.g. peopleCreated.")],
-    url: Annotated[Url | None, Field(description="Callback URL; default: FUB_MCP_PUBLIC_URL + /webhooks/fub.")] = None,
+    url: Annotated[
+        Url | None, Field(description="Callback URL; default: FUB_MCP_PUBLIC_URL + /webhooks/fub.")
+    ] = None,
 ) -> Webhook:
     """Ask FUB to POST `event` notifications to a URL (by default this server's /webhooks/fub receiver).
 
@@ -115,8 +121,8 @@ async def create_webhook(
 async def update_webhook(
     ctx: Context,
     webhook_id: WebhookId,
-    event: Event | None = None,
-    url: Url | None = None,
+    event: Annotated[Event | None, Field(description="The new event.")] = None,
+    url: Annotated[Url | None, Field(description="The new callback URL.")] = None,
     status: Annotated[Literal["Active", "Disabled"] | None, Field(description="Pause or resume.")] = None,
 ) -> Webhook:
     """Change a webhook's event or URL, or pause it (status=Disabled) and resume it (Active).
@@ -133,14 +139,18 @@ async def update_webhook(
 async def delete_webhook(
     ctx: Context,
     webhook_id: WebhookId,
-    confirm: Annotated[bool, Field(description="Must be true: the registration is removed for good.")] = False,
+    confirm: Annotated[
+        bool, Field(description="Must be true: the registration is removed for good.")
+    ] = False,
 ) -> WebhookDeleted:
     """Delete a webhook registration (FUB stops sending that event to that URL).
 
     Irreversible: set confirm=true after the user agreed. To pause instead, use update_webhook with
     status=Disabled."""
     if confirm is not True:
-        raise InvalidInputError("deleting a webhook is permanent: repeat with confirm=true once the user agreed")
+        raise InvalidInputError(
+            "deleting a webhook is permanent: repeat with confirm=true once the user agreed"
+        )
     _require_registered(ctx)
     await fub(ctx).delete(f"/webhooks/{webhook_id}")
     return WebhookDeleted(id=webhook_id, deleted=True)
@@ -148,8 +158,9 @@ async def delete_webhook(
 
 def _item(change: Change) -> ChangeItem:
     assert change.id is not None
-    return ChangeItem(id=change.id, event=change.event, resource=change.resource, resource_id=change.resource_id,
-                      person_id=change.person_id, facts=change.summary, at=change.at)
+    return ChangeItem(id=change.id, event=change.event, resource=change.resource,
+                      resource_id=change.resource_id, person_id=change.person_id, facts=change.summary,
+                      at=change.at)
 
 
 @tool(title="Recent changes from FUB", read_only=True, idempotent=True, open_world=False)
@@ -157,11 +168,14 @@ async def recent_changes(
     ctx: Context,
     event: Annotated[Event | None, Field(description="Only this event, e.g. peopleCreated.")] = None,
     person_id: Annotated[int | None, Field(ge=1, description="Only changes about this person.")] = None,
-    since: Annotated[datetime | date | None, Field(description="Only changes at or after this time (UTC).")] = None,
+    since: Annotated[
+        datetime | date | None, Field(description="Only changes at or after this time (UTC).")
+    ] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")] = 20,
     cursor: Cursor = None,
 ) -> ChangesPage:
-    """What FUB reported through webhooks and Inbox Apps, newest first: event, resource, person, key facts, time.
+    """What FUB reported through webhooks and Inbox Apps, newest first: event, resource, person,
+    key facts, time.
 
     Use it to react to new leads, replies and stage changes without polling FUB. Open a person with
     get_person or lead_timeline for details. Needs webhooks (create_webhook) and the HTTP server running."""
@@ -169,21 +183,27 @@ async def recent_changes(
         state = decode_cursor(cursor)
     else:
         moment = parse_when(since.isoformat()) if since else None
-        state = {"event": event, "person_id": person_id, "since": moment and to_utc_iso(moment), "before_id": None}
+        since_utc = moment and to_utc_iso(moment)
+        state = {"event": event, "person_id": person_id, "since": since_utc, "before_id": None}
     queue = webhook_service(app(ctx)).queue
     found = await queue.changes(**state, limit=limit + 1)
     page, more = found[:limit], len(found) > limit
     next_cursor = encode_cursor({**state, "before_id": page[-1].id}) if more and page else None
-    pending = (await queue.counts())["pending"]
-    return ChangesPage(items=[_item(c) for c in page], has_more=more, next_cursor=next_cursor, pending=pending)
+    counts = await queue.counts()
+    return ChangesPage(items=[_item(c) for c in page], has_more=more, next_cursor=next_cursor,
+                       pending=counts["pending"], failed=counts["failed"])
 
 
 @tool(title="Install an Inbox App", read_only=False, idempotent=True, open_world=True)
 async def install_inbox_app(
     ctx: Context,
     published_inbox_app_id: Annotated[int, Field(ge=1, description="Your published Inbox App's id.")],
-    user_id: Annotated[int, Field(ge=0, description="The FUB user to install it for; 0 = the whole account.")] = 0,
-    subscription_url: Annotated[Url | None, Field(description="Default: FUB_MCP_PUBLIC_URL + /inbox-app/subscription.")] = None,
+    user_id: Annotated[
+        int, Field(ge=0, description="The FUB user to install it for; 0 = the whole account.")
+    ] = 0,
+    subscription_url: Annotated[
+        Url | None, Field(description="Default: FUB_MCP_PUBLIC_URL + /inbox-app/subscription.")
+    ] = None,
 ) -> InboxApp:
     """Install an Inbox App (a messaging channel in FUB's inbox) for one user or the whole account.
 
@@ -194,13 +214,11 @@ async def install_inbox_app(
     me = await fub(ctx).get("/me")
     if user_id == 0 and not me.get("isOwner") and str(me.get("role", "")).lower() != "owner":
         raise InvalidInputError(
-            f"user_id=0 installs for the whole account, which needs the account owner's API key; this key belongs "
-            f"to {clean_text(me.get('name'), limit=80)} ({me.get('role')}). Use user_id={me.get('id')} to "
-            "install for this user, or the owner's key"
+            "user_id=0 installs for the whole account, which needs the account owner's API key; this key "
+            f"belongs to {clean_text(me.get('name'), limit=80)} ({me.get('role')}). "
+            f"Use user_id={me.get('id')} to install for this user, or the owner's key"
         )
-    url = subscription_url
-    if url is None:
-        url = _default_url(ctx).removesuffix(WEBHOOK_PATH) + "/inbox-app/subscription"
+    url = subscription_url or _default_url(ctx, INBOX_PATH)
     body = {"publishedInboxAppId": published_inbox_app_id, "userId": user_id, "subscriptionUrl": url}
     return InboxApp.from_record(await fub(ctx).post("/inboxApps/install", body))
 
@@ -209,14 +227,22 @@ async def install_inbox_app(
 async def post_inbox_message(
     ctx: Context,
     inbox_app_id: Annotated[int, Field(ge=1, description="The installed app's id (install_inbox_app).")],
-    conversation_id: Annotated[str, Field(min_length=1, max_length=200, description="Your externalConversationId.")],
-    message_id: Annotated[str, Field(min_length=1, max_length=200, description="Your externalMessageId (unique).")],
+    conversation_id: Annotated[
+        str, Field(min_length=1, max_length=200, description="Your externalConversationId.")
+    ],
+    message_id: Annotated[
+        str, Field(min_length=1, max_length=200, description="Your externalMessageId (unique).")
+    ],
     message: Annotated[str, Field(min_length=1, max_length=10_000, description="The message text.")],
     is_incoming: Annotated[bool, Field(description="true: the lead wrote it; false: the agent did.")],
-    sender_name: Annotated[str, Field(min_length=1, max_length=200)],
-    sender_email: Annotated[str | None, Field(max_length=200)] = None,
-    sender_phone: Annotated[str | None, Field(max_length=40)] = None,
-    subject: Annotated[str | None, Field(max_length=200)] = None,
+    sender_name: Annotated[str, Field(min_length=1, max_length=200, description="Who wrote it.")],
+    sender_email: Annotated[
+        str | None, Field(max_length=200, description="Sender's email (FUB matches the lead by it).")
+    ] = None,
+    sender_phone: Annotated[
+        str | None, Field(max_length=40, description="Sender's phone (FUB matches the lead by it).")
+    ] = None,
+    subject: Annotated[str | None, Field(max_length=200, description="Subject line, if any.")] = None,
     acknowledge_fair_housing: Annotated[
         bool, Field(description="Post an outgoing message despite Fair Housing findings (after review).")
     ] = False,
@@ -226,8 +252,11 @@ async def post_inbox_message(
     refused with the findings (revise it, or set acknowledge_fair_housing=true after review).
 
     FUB de-duplicates by message_id, so repeating the same message_id is harmless. Returns the message."""
-    note = None if is_incoming else screen_outgoing(ctx, message, acknowledge_fair_housing, "post_inbox_message")
-    sender = {k: v for k, v in {"name": sender_name, "email": sender_email, "phone": sender_phone}.items() if v}
+    note = None
+    if not is_incoming:
+        note = screen_outgoing(ctx, message, acknowledge_fair_housing, "post_inbox_message")
+    contact = {"name": sender_name, "email": sender_email, "phone": sender_phone}
+    sender = {k: v for k, v in contact.items() if v}
     body: dict[str, Any] = {"externalConversationId": conversation_id, "externalMessageId": message_id,
                             "message": message, "isIncoming": is_incoming, "sender": sender}
     if subject:
@@ -247,12 +276,12 @@ def _register_resources(server: Any, context: AppContext) -> None:
         items = [_item(c).model_dump(mode="json", by_alias=True, exclude_none=True) for c in changes]
         return json.dumps({"changes": items}, separators=(",", ":"))
 
-    @server.resource(RECENT_URI, name="recent_changes", title="Recent FUB changes", mime_type="application/json")
+    @server.resource(RECENT_URI, name="recent_changes", title="Recent FUB changes", mime_type=JSON)
     async def recent() -> str:
         """The newest changes FUB reported (webhooks, Inbox Apps). Subscribe to hear about new ones."""
         return await feed(None)
 
-    @server.resource(PERSON_URI, name="person_changes", title="A person's FUB changes", mime_type="application/json")
+    @server.resource(PERSON_URI, name="person_changes", title="A person's FUB changes", mime_type=JSON)
     async def person(person_id: int) -> str:
         """The newest changes FUB reported about one person."""
         return await feed(person_id)

@@ -1,14 +1,22 @@
 """Real-time: FUB webhooks and Inbox App events, received, verified, queued durably and processed.
 
     FUB ──POST /webhooks/fub──► verify FUB-Signature ──► SQLite queue (committed) ──► 200
-                                                              │
-                       worker ◄───────────────────────────────┘
-                         │ GET the changed resources through the shared, rate-limited client
-                         ▼
-                   change records ──► recent_changes, fub://changes/... ──► subscribed MCP sessions
+                                                          │
+                    worker ◄──────────────────────────────┘
+                      │ GET the changed resources through the shared, rate-limited client
+                      ▼
+                change records ──► recent_changes, fub://changes/... ──► subscribed MCP sessions
+
+`http_integration(context)` gives the HTTP app its routes and the worker's lifespan.
 """
 
-from fub_mcp.webhooks.receiver import INBOX_PATH, WEBHOOK_PATH, WebhookService, webhook_service
+from fub_mcp.webhooks.receiver import (
+    INBOX_PATH,
+    WEBHOOK_PATH,
+    WebhookService,
+    http_integration,
+    webhook_service,
+)
 from fub_mcp.webhooks.signature import sign, verify
 from fub_mcp.webhooks.store import Change, ChangeQueue, Claimed, Inbound, SQLiteChangeQueue
 from fub_mcp.webhooks.worker import ChangeNotifier, WebhookWorker
@@ -24,6 +32,7 @@ __all__ = [
     "SQLiteChangeQueue",
     "WebhookService",
     "WebhookWorker",
+    "http_integration",
     "sign",
     "verify",
     "webhook_service",

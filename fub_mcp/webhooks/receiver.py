@@ -14,7 +14,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,14 @@ from fub_mcp.webhooks.worker import ChangeNotifier, WebhookWorker, now_iso
 if TYPE_CHECKING:
     from fub_mcp.tools._base import AppContext
 
-__all__ = ["INBOX_PATH", "MAX_DELIVERY_BYTES", "WEBHOOK_PATH", "WebhookService", "webhook_service"]
+__all__ = [
+    "INBOX_PATH",
+    "MAX_DELIVERY_BYTES",
+    "WEBHOOK_PATH",
+    "WebhookService",
+    "http_integration",
+    "webhook_service",
+]
 
 _log = logging.getLogger("fub_mcp.webhooks")
 
@@ -41,12 +49,25 @@ MAX_DELIVERY_BYTES = 256 * 1024  # FUB's payloads carry ids only; a few KiB at m
 _EVENT = re.compile(r"^[A-Za-z]{3,60}$")
 
 
+NO_KEY = "FUB_SYSTEM_KEY is not set: fub-mcp cannot verify FUB's signature, so it stores nothing"
+Lifespan = Callable[[], AbstractAsyncContextManager[Any]]
+
+
 def _refuse(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _system_key(context: AppContext) -> str:
+    key = context.settings.system_key
+    return key.get_secret_value() if key is not None else ""
+
+
+async def _refuse_unverifiable(request: Request) -> JSONResponse:
+    return _refuse(503, NO_KEY)
+
+
 def _queue_path(context: AppContext) -> Path:
-    """One queue file per FUB account key (by the key's hash), under FUB_MCP_DATA_DIR or the user data dir."""
+    """One queue file per FUB API key (named by its hash), in FUB_MCP_DATA_DIR or the user data dir."""
     folder = context.settings.data_dir or Path(platformdirs.user_data_dir("fub-mcp", appauthor=False))
     return Path(folder) / f"webhooks-{context.client.key_id}.sqlite3"
 
@@ -77,16 +98,16 @@ class WebhookService:
                 tg.cancel_scope.cancel()
 
     async def _verified_body(self, request: Request) -> bytes | JSONResponse:
-        key = self.context.settings.system_key
-        if key is None or not key.get_secret_value():
-            return _refuse(503, "FUB_SYSTEM_KEY is not set: fub-mcp cannot verify FUB's signature, so it stores nothing")
+        key = _system_key(self.context)
+        if not key:
+            return _refuse(503, NO_KEY)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_DELIVERY_BYTES:
             return _refuse(413, f"delivery larger than {MAX_DELIVERY_BYTES} bytes")
         body = await request.body()
         if len(body) > MAX_DELIVERY_BYTES:
             return _refuse(413, f"delivery larger than {MAX_DELIVERY_BYTES} bytes")
-        if not verify(key.get_secret_value(), body, request.headers.get(HEADER)):
+        if not verify(key, body, request.headers.get(HEADER)):
             return _refuse(401, f"missing or invalid {HEADER} signature")
         return body
 
@@ -105,14 +126,15 @@ class WebhookService:
     async def receive_inbox(self, request: Request) -> JSONResponse:
         body = await request.body()
         if len(body) <= 64 and _json_object(body) == {"test": 1}:
-            return JSONResponse({"ok": True})  # FUB's synchronous install check: answer at once, store nothing
+            return JSONResponse({"ok": True})  # FUB's synchronous install check: answer now, store nothing
         verified = await self._verified_body(request)
         if isinstance(verified, JSONResponse):
             return verified
         payload = _json_object(verified)
         if payload is None:
             return _refuse(400, "expected a JSON object")
-        event_id = str(payload.get("eventId") or payload.get("id") or hashlib.sha256(verified).hexdigest())[:100]
+        event_id = payload.get("eventId") or payload.get("id") or hashlib.sha256(verified).hexdigest()
+        event_id = str(event_id)[:100]
         event = str(payload.get("event") or payload.get("type") or "inboxAppEvent")[:60]
         return await self._accept(Inbound(event_id, event, payload, now_iso(), "inbox"))
 
@@ -153,3 +175,14 @@ def webhook_service(context: AppContext) -> WebhookService:
     if service is None:
         service = context.extras["webhooks"] = WebhookService(context)
     return service
+
+
+def http_integration(context: AppContext) -> tuple[list[Route], list[Lifespan]]:
+    """What `serve --transport http` mounts: the two receivers and the worker's lifespan. Without
+    FUB_SYSTEM_KEY nothing can be verified: both paths then answer 503 with the reason, and no queue
+    is opened."""
+    if not _system_key(context):
+        paths = (WEBHOOK_PATH, INBOX_PATH)
+        return [Route(path, _refuse_unverifiable, methods=["POST"]) for path in paths], []
+    service = webhook_service(context)
+    return service.routes(), [service.running]

@@ -10,7 +10,8 @@ for one process (a Redis or SQL-server store can implement it for many replicas 
   expiry). `complete` stores the change records and marks the delivery done in one transaction, and
   only while the lease is still that worker's. A worker that dies mid-item leaves the lease to expire;
   the delivery is then claimed again, and the dead worker's late `complete` (if any) is refused.
-- **Failures are kept**: `retry_later` records the error and when to try again; nothing is dropped.
+- **Failures are kept**: `retry_later` records the error and when to try again; after the worker's
+  last attempt `fail` parks the delivery as `failed`, with its error, still on disk. Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class ChangeQueue(Protocol):
         """Keep the delivery, note the error, make it due again at `at`."""
         ...
 
+    async def fail(self, claimed: Claimed, error: str) -> None:
+        """Give up on a delivery: keep it, with its error, as `failed` (never processed again)."""
+        ...
+
     async def next_due(self) -> float | None:
         """When the next pending delivery is due (None: none pending)."""
         ...
@@ -100,7 +105,7 @@ class ChangeQueue(Protocol):
         ...
 
     async def counts(self) -> dict[str, int]:
-        """Deliveries by state (pending, done) and the number of changes."""
+        """Deliveries by state (pending, done, failed) and the number of changes."""
         ...
 
 
@@ -112,7 +117,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     event TEXT NOT NULL,
     payload TEXT NOT NULL,
     received_at TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
+    state TEXT NOT NULL DEFAULT 'pending',  -- pending, done, failed
     attempts INTEGER NOT NULL DEFAULT 0,
     due_at REAL NOT NULL DEFAULT 0,
     lease TEXT,
@@ -165,7 +170,8 @@ class SQLiteChangeQueue:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO deliveries (event_id, source, event, payload, received_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (inbound.event_id, inbound.source, inbound.event, json.dumps(inbound.payload), inbound.received_at),
+                (inbound.event_id, inbound.source, inbound.event, json.dumps(inbound.payload),
+                 inbound.received_at),
             )
             return cursor.rowcount == 1
 
@@ -178,7 +184,8 @@ class SQLiteChangeQueue:
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute(
-                    "SELECT * FROM deliveries WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT 1",
+                    "SELECT * FROM deliveries WHERE state = 'pending' AND due_at <= ?"
+                    " ORDER BY due_at, id LIMIT 1",
                     (now,),
                 ).fetchone()
                 if row is None:
@@ -192,8 +199,9 @@ class SQLiteChangeQueue:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            inbound = Inbound(row["event_id"], row["event"], json.loads(row["payload"]), row["received_at"],
-                              row["source"])
+            inbound = Inbound(
+                row["event_id"], row["event"], json.loads(row["payload"]), row["received_at"], row["source"]
+            )
             return Claimed(row["id"], lease, row["attempts"] + 1, inbound)
 
         return await self._run(take)
@@ -234,6 +242,16 @@ class SQLiteChangeQueue:
 
         await self._run(note)
 
+    async def fail(self, claimed: Claimed, error: str) -> None:
+        def park(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE deliveries SET state = 'failed', lease = NULL, last_error = ?"
+                " WHERE id = ? AND lease = ? AND state = 'pending'",
+                (error[:500], claimed.id, claimed.lease),
+            )
+
+        await self._run(park)
+
     async def next_due(self) -> float | None:
         def first(db: sqlite3.Connection) -> float | None:
             row = db.execute("SELECT MIN(due_at) FROM deliveries WHERE state = 'pending'").fetchone()
@@ -259,7 +277,8 @@ class SQLiteChangeQueue:
 
         def select(db: sqlite3.Connection) -> list[Change]:
             rows = db.execute(
-                f"SELECT * FROM changes WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?", (*args, limit)
+                f"SELECT * FROM changes WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+                (*args, limit),
             ).fetchall()
             return [
                 Change(r["event"], r["resource"], r["resource_id"], r["person_id"], r["summary"], r["at"],
@@ -271,7 +290,7 @@ class SQLiteChangeQueue:
 
     async def counts(self) -> dict[str, int]:
         def count(db: sqlite3.Connection) -> dict[str, int]:
-            found = {"pending": 0, "done": 0}
+            found = {"pending": 0, "done": 0, "failed": 0}
             for row in db.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state"):
                 found[row[0]] = row[1]
             found["changes"] = db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]

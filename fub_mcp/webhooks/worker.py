@@ -3,11 +3,12 @@
 For each delivery it fetches the changed resources (FUB's payload carries ids only), turns them into
 compact `Change` records, stores them with the delivery marked done (exactly once, see the store),
 and tells the `ChangeNotifier`, which reaches subscribed MCP sessions. A failure is retried with
-backoff (min(2^attempts, 300) s) and kept; a resource FUB no longer has (404) is recorded as gone.
+backoff (min(2^attempts, 300) s, about 4 hours over `MAX_ATTEMPTS`), then kept as `failed` with its
+error; a resource FUB no longer has (404) is recorded as gone.
 
 Only paths under the configured FUB base URL are ever fetched: a payload's `uri` pointing anywhere
 else is ignored and the path is rebuilt from the event name, so a forged delivery can't make the
-server send its FUB credentials elsewhere (the signature already rules that out; this is belt and braces).
+server send its FUB credentials elsewhere (the signature already rules that out: belt and braces).
 """
 
 from __future__ import annotations
@@ -33,15 +34,13 @@ __all__ = ["ChangeNotifier", "WebhookWorker", "resource_of"]
 _log = logging.getLogger("fub_mcp.webhooks")
 
 MAX_RETRY_DELAY = 300.0
+MAX_ATTEMPTS = 54  # 2 + 4 + ... + 256 s, then every 5 min: about 4 hours (FUB itself retries for 8)
 LEASE_SECONDS = 120.0
 IDLE_POLL = 5.0
 _ACTIONS = ("Created", "Updated", "Deleted", "TagsCreated", "StageUpdated", "RelationshipCreated",
             "RelationshipUpdated", "RelationshipDeleted", "Opened", "Clicked", "Unsubscribed")
 # event prefix -> API collection (FUB's event names don't all match the paths)
-_COLLECTIONS = {"people": "people", "notes": "notes", "tasks": "tasks", "appointments": "appointments",
-                "textMessages": "textMessages", "calls": "calls", "deals": "deals", "emails": "emails",
-                "events": "events", "emEvents": "emEvents", "stage": "stages", "pipeline": "pipelines",
-                "pipelineStage": "stages", "customFields": "customFields", "dealCustomFields": "dealCustomFields"}
+_COLLECTIONS = {"stage": "stages", "pipeline": "pipelines", "pipelineStage": "stages"}  # others: the prefix
 
 Listener = Callable[[list[Change]], Awaitable[None]]
 
@@ -77,7 +76,8 @@ def _summary(resource: str, record: dict[str, Any]) -> str:
     """A few structured facts about a record: names, stage, type. Never free text someone typed."""
     parts: list[Any]
     if resource == "people":
-        parts = [record.get("name"), record.get("stage"), record.get("source") and f"source {record['source']}",
+        parts = [record.get("name"), record.get("stage"),
+                 record.get("source") and f"source {record['source']}",
                  record.get("assignedTo") and f"agent {record['assignedTo']}"]
     elif resource == "deals":
         parts = [record.get("name"), record.get("stageName") or record.get("stage"), record.get("price")]
@@ -108,12 +108,14 @@ class WebhookWorker:
         *,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.queue = queue
         self.client = client
         self.notifier = notifier or ChangeNotifier()
         self._clock = clock
         self._lease = lease_seconds
+        self._max_attempts = max_attempts
         self._wake = anyio.Event()
 
     def wake(self) -> None:
@@ -147,6 +149,11 @@ class WebhookWorker:
         try:
             changes = await self._changes(claimed)
         except Exception as exc:  # FUB unavailable, or a payload we did not expect: keep it, try later
+            if claimed.attempts >= self._max_attempts:
+                _log.error("webhook %s failed %d times; kept as failed: %s",
+                           claimed.inbound.event_id, claimed.attempts, exc)
+                await self.queue.fail(claimed, f"{type(exc).__name__}: {exc}")
+                return False
             delay = min(2.0 ** claimed.attempts, MAX_RETRY_DELAY)
             _log.warning("webhook %s failed (attempt %d), retrying in %.0f s: %s",
                          claimed.inbound.event_id, claimed.attempts, delay, exc,

@@ -4,6 +4,7 @@ assistant sees them through recent_changes, the resources and resource-updated n
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,17 @@ from fub_mcp.sandbox import SANDBOX_SYSTEM_KEY, create_app
 from fub_mcp.server.build import build_server
 from fub_mcp.server.http import build_http_app
 from fub_mcp.tools import AppContext
-from fub_mcp.webhooks import WEBHOOK_PATH, WebhookService, WebhookWorker, sign, webhook_service
-from tests.tools.conftest import make_context, make_settings
+from fub_mcp.webhooks import (
+    WEBHOOK_PATH,
+    SQLiteChangeQueue,
+    WebhookService,
+    WebhookWorker,
+    http_integration,
+    sign,
+    webhook_service,
+)
+from fub_mcp.webhooks.worker import LEASE_SECONDS
+from tests.tools.conftest import call, make_context, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -47,12 +57,13 @@ class World:
     def server(self) -> Any:
         return build_server(self.context.settings, self.context)
 
-    async def deliver(self, payload: dict[str, Any], *, key: str = SANDBOX_SYSTEM_KEY, path: str = WEBHOOK_PATH,
-                      tamper: bool = False) -> httpx.Response:
+    async def deliver(
+        self, payload: dict[str, Any], *, key: str = SANDBOX_SYSTEM_KEY, path: str = WEBHOOK_PATH,
+        tamper: bool = False,
+    ) -> httpx.Response:
         body = json.dumps(payload).encode()
-        signature = sign(key, body)
-        return await self.http.post(path, content=body + (b" " if tamper else b""),
-                                    headers={"FUB-Signature": signature, "Content-Type": "application/json"})
+        headers = {"FUB-Signature": sign(key, body), "Content-Type": "application/json"}
+        return await self.http.post(path, content=body + (b" " if tamper else b""), headers=headers)
 
 
 @pytest.fixture
@@ -62,21 +73,18 @@ async def world() -> AsyncIterator[World]:
                              webhook_retry_delays=(0.01, 0.01, 0.01))
     settings = make_settings(public_url=PUBLIC)
     context = make_context(sandbox_app, settings)
+    routes, _ = http_integration(context)  # what `serve --transport http` mounts
     service = webhook_service(context)
-    forward.target = build_http_app(settings, context, extra_routes=service.routes())
-    async with context.client, httpx.AsyncClient(transport=httpx.ASGITransport(app=forward), base_url=PUBLIC) as http:
+    forward.target = build_http_app(settings, context, extra_routes=routes)
+    transport = httpx.ASGITransport(app=forward)
+    async with context.client, httpx.AsyncClient(transport=transport, base_url=PUBLIC) as http:
         yield World(sandbox_app, sandbox_app.state.sandbox, context, service, http, forward)
 
 
 def event(n: int, name: str = "peopleCreated", ids: list[int] | None = None) -> dict[str, Any]:
+    ids = ids if ids is not None else [1]
     return {"eventId": f"evt-{n}", "eventCreated": "2026-11-23T10:00:00+00:00", "event": name,
-            "resourceIds": ids if ids is not None else [1], "uri": f"http://sandbox/v1/people?id={(ids or [1])[0]}"}
-
-
-async def call(client: Client, name: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(name, args)
-    assert not result.is_error, result.content[0].text
-    return result.structured_content
+            "resourceIds": ids, "uri": f"http://sandbox/v1/people?id={','.join(map(str, ids))}"}
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -144,22 +152,25 @@ async def test_oversized_deliveries_get_413(world: World) -> None:
     assert (await world.service.queue.counts())["pending"] == 0
 
 
-async def test_without_a_system_key_nothing_is_accepted(world: World) -> None:
+async def test_without_a_system_key_both_receivers_refuse_and_nothing_is_stored(world: World) -> None:
     settings = make_settings(system=None, system_key=None)
     context = AppContext(settings=settings, client=world.context.client, account=world.context.account)
-    service = WebhookService(context, queue=world.service.queue)
-    app = build_http_app(settings, context, extra_routes=service.routes())
+    routes, lifespans = http_integration(context)
+    assert lifespans == [] and "webhooks" not in context.extras  # no queue opened, no worker
+    app = build_http_app(settings, context, extra_routes=routes)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC) as http:
-        response = await http.post(WEBHOOK_PATH, json=event(1), headers={"FUB-Signature": "00"})
-    assert response.status_code == 503 and "FUB_SYSTEM_KEY" in response.json()["error"]
+        for path in (WEBHOOK_PATH, "/inbox-app/subscription"):
+            response = await http.post(path, json=event(1), headers={"FUB-Signature": "00"})
+            assert response.status_code == 503 and "FUB_SYSTEM_KEY" in response.json()["error"]
     assert (await world.service.queue.counts())["pending"] == 0
 
 
 async def test_the_same_event_id_twice_is_stored_once(world: World) -> None:
     first, again = await world.deliver(event(5)), await world.deliver(event(5))
-    assert first.json() == {"ok": True, "duplicate": False} and again.json() == {"ok": True, "duplicate": True}
+    assert first.json() == {"ok": True, "duplicate": False}
+    assert again.json() == {"ok": True, "duplicate": True}
     await world.service.worker.drain()
-    assert (await world.service.queue.counts()) == {"pending": 0, "done": 1, "changes": 1}
+    assert (await world.service.queue.counts()) == {"pending": 0, "done": 1, "failed": 0, "changes": 1}
 
 
 async def test_a_burst_of_1000_deliveries_is_acknowledged_and_none_is_lost(world: World) -> None:
@@ -178,17 +189,38 @@ async def test_a_burst_of_1000_deliveries_is_acknowledged_and_none_is_lost(world
     assert (await world.service.queue.counts())["pending"] == 1000
 
 
-async def test_a_worker_killed_mid_queue_resumes_and_processes_each_delivery_exactly_once(world: World) -> None:
+async def test_a_worker_killed_mid_delivery_then_restarted_processes_each_delivery_exactly_once(
+    world: World,
+) -> None:
     for n in range(1, 6):
-        await world.deliver(event(n, ids=[n]))
-    queue = world.service.queue
-    crashed = await queue.claim(now=0.0, lease_seconds=60)  # a worker took one, then died
-    assert crashed is not None
-    later = WebhookWorker(queue, world.context.client, clock=lambda: 10_000_000_000.0)  # long after the lease
-    assert await later.drain() == 5
-    assert await queue.complete(crashed, []) is False
-    changes = await queue.changes(limit=50)
+        assert (await world.deliver(event(n, ids=[n]))).status_code == 200
+    fetching_3 = anyio.Event()
+
+    async def hangs_on_person_3(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and b"id=3" in scope.get("query_string", b""):
+            fetching_3.set()
+            await anyio.sleep_forever()  # FUB never answers: the process is killed meanwhile
+        await world.app(scope, receive, send)
+
+    doomed = make_context(hangs_on_person_3, world.context.settings).client
+    async with doomed, anyio.create_task_group() as tg:
+        tg.start_soon(WebhookWorker(world.service.queue, doomed).run)
+        with anyio.fail_after(5):
+            await fetching_3.wait()
+        tg.cancel_scope.cancel()  # killed in the middle of delivery 3
+    world.service.queue.close()
+
+    restarted = SQLiteChangeQueue(world.service.queue.path)  # a new process opens the same file
+    assert (await restarted.counts())["done"] == 2
+    def after_the_lease() -> float:  # the killed worker's lease has run out
+        return time.time() + LEASE_SECONDS + 1
+
+    after_lease = WebhookWorker(restarted, world.context.client, clock=after_the_lease)
+    assert await after_lease.drain() == 3
+    changes = await restarted.changes(limit=50)
     assert sorted(c.resource_id for c in changes) == [1, 2, 3, 4, 5]
+    assert await restarted.counts() == {"pending": 0, "done": 5, "failed": 0, "changes": 5}
+    restarted.close()
 
 
 async def test_a_deleted_person_is_recorded_as_deleted_without_a_fetch(world: World) -> None:
@@ -258,3 +290,17 @@ async def test_a_failing_delivery_is_kept_and_retried_later(world: World) -> Non
     due = await world.service.queue.next_due()
     later = WebhookWorker(world.service.queue, world.context.client, clock=lambda: (due or 0) + 1)
     assert await later.drain() == 1
+
+
+async def test_a_delivery_failing_on_every_attempt_ends_as_failed_and_is_kept(world: World) -> None:
+    impatient = make_context(world.app, make_settings(max_retries=0)).client  # FUB down: fail at once
+    world.sandbox.faults.inject("status", count=10, status=503, route="GET /people")
+    await world.deliver(event(13, ids=[6]))
+    now = [0.0]
+    worker = WebhookWorker(world.service.queue, impatient, clock=lambda: now[0], max_attempts=3)
+    async with impatient:
+        for _ in range(5):
+            now[0] += 1000.0
+            await worker.drain()
+    assert await world.service.queue.counts() == {"pending": 0, "done": 0, "failed": 1, "changes": 0}
+    assert [f.count for f in world.sandbox.faults.pending] == [7]  # 3 attempts reached FUB, then none

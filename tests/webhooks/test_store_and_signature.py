@@ -58,7 +58,7 @@ async def test_a_lost_lease_is_taken_over_and_the_late_worker_cannot_complete(tm
     assert await queue.complete(taken_over, [change(7)]) is True
     assert await queue.complete(crashed, [change(7)]) is False
     assert [c.resource_id for c in await queue.changes()] == [7]
-    assert await queue.counts() == {"pending": 0, "done": 1, "changes": 1}
+    assert await queue.counts() == {"pending": 0, "done": 1, "failed": 0, "changes": 1}
 
 
 async def test_a_failure_is_kept_and_comes_back_when_due(tmp_path: Path) -> None:
@@ -84,3 +84,14 @@ async def test_changes_filter_and_page_newest_first(tmp_path: Path) -> None:
     assert [c.resource_id for c in newest] == [5, 4]
     assert [c.resource_id for c in await queue.changes(before_id=newest[-1].id, limit=10)] == [3, 2, 1]
     assert [c.resource_id for c in await queue.changes(person_id=2)] == [2]
+
+
+async def test_a_delivery_given_up_on_is_kept_as_failed_and_never_claimed_again(tmp_path: Path) -> None:
+    queue = SQLiteChangeQueue(tmp_path / "q.sqlite3")
+    await queue.enqueue(delivery(4))
+    claimed = await queue.claim(now=0.0, lease_seconds=60)
+    assert claimed is not None
+    await queue.fail(claimed, "PermissionDeniedError: no access")
+    assert await queue.claim(now=1e12, lease_seconds=60) is None
+    assert await queue.next_due() is None
+    assert await queue.counts() == {"pending": 0, "done": 0, "failed": 1, "changes": 0}
