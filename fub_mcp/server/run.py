@@ -283,7 +283,7 @@ def check_http_exposure(settings: Settings, host: str) -> None:
     if short and not is_loopback(host):
         _log.warning(
             "%d of the FUB_MCP_AUTH_TOKENS are shorter than 16 characters: use long random tokens "
-            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+            "(e.g. `openssl rand -base64 32`)",
             len(short),
         )
 
